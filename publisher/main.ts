@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { notImplemented } from '../src/shared/not_implemented.js';
+
+notImplemented('romana-publisher', 5);
