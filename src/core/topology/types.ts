@@ -38,6 +38,14 @@ export interface GroupInput {
   /** Documented variant for predefined hosts. */
   hosts?: HostInput[];
   routing?: string;
+  /**
+   * Added: an explicit reserved slot (what `topologyToOutput` writes for a
+   * padding part, so that its output loads back to the same carving). A
+   * padding entry has no sub-groups, hosts or assignment and never receives hosts.
+   */
+  padding?: boolean;
+  /** Added: ignored on input (as in the original); `topologyToOutput` fills it with the carved CIDR. */
+  cidr?: string;
 }
 
 export interface HostInput {
