@@ -81,10 +81,43 @@ export interface Store {
    * Delivers, in revision order, every change under `prefix` with revision
    * > `sinceRevision`, then live changes. `onError` gets e.g. a compacted
    * history (code CONFLICT): the caller then re-ranges and re-watches.
+   * The changes of one txn share its revision. Events are delivered
+   * asynchronously, never inside a writer's call; a consumer that falls far
+   * behind gets onError (CONFLICT) rather than unbounded buffering. After
+   * onError the watch is over (no more events).
    */
   watch(prefix: string, sinceRevision: number, onEvent: (e: WatchEvent) => void, onError?: (e: Error) => void): Promise<Watch>;
+  /** etcd rounds the TTL up to whole seconds and to its minimum (2 s by default); see Lease.ttlSeconds. */
   grantLease(ttlSeconds: number): Promise<Lease>;
   /** Current store revision. */
   revision(): Promise<number>;
+  /**
+   * Discards change history before `revision` (watches from an older
+   * `sinceRevision` then get the compacted-history error). Keys' current
+   * values are kept. Compacting at or below an earlier compaction is a no-op.
+   */
+  compact(revision: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Most compares, and most ops, one txn may carry: etcd's default
+ * `--max-txn-ops`. Both backends enforce it (INVALID_ARGUMENT) so that code
+ * tested on the embedded store does not fail only in production on etcd.
+ */
+export const MAX_TXN_OPS = 128;
+
+/** Where keys live when no prefix is configured (DESIGN §2). */
+export const DEFAULT_STORE_PREFIX = '/romana';
+
+/**
+ * Normalises a configured prefix: leading "/", no trailing "/". Keys are
+ * stored as `${prefix}/${key}`, so "/romana" and "/romana2" never overlap.
+ */
+export function normalizePrefix(prefix: string | undefined): string {
+  let p = (prefix ?? DEFAULT_STORE_PREFIX).trim();
+  while (p.endsWith('/')) p = p.slice(0, -1);
+  // "" (or "/") means keys directly under the root: "/<key>".
+  if (p !== '' && !p.startsWith('/')) p = `/${p}`;
+  return p;
 }
