@@ -79,6 +79,7 @@ registerSuites({
   pool: () => import('./pool.bench.js'),
   ipam: () => import('./ipam.bench.js'),
   store: () => import('./store.bench.js'),
+  daemon: () => import('./daemon.bench.js'),
 });
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

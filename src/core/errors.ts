@@ -19,6 +19,12 @@ export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 422, summary: 'The input failed validation; details list every problem' },
   INVALID_CIDR: { status: 422, summary: 'A CIDR is malformed or has host bits set' },
   INVALID_ARGUMENT: { status: 400, summary: 'An argument is missing or malformed' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The body is not of a JSON content type' },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body exceeds the size limit' },
+  METHOD_NOT_ALLOWED: { status: 405, summary: 'The route does not accept this method' },
+  // access (daemon --token-file)
+  UNAUTHORIZED: { status: 401, summary: 'No valid bearer token was presented' },
+  FORBIDDEN: { status: 403, summary: "The token's role does not allow this request" },
   // lookups
   NOT_FOUND: { status: 404, summary: 'The named resource does not exist' },
   HOST_NOT_FOUND: { status: 404, cni: 101, summary: 'The host is not registered' },
@@ -30,6 +36,9 @@ export const ERROR_CATALOGUE = {
   CONFLICT: { status: 409, summary: 'The resource changed concurrently; retry' },
   TOPOLOGY_CHANGE_ORPHANS: { status: 409, summary: 'The topology change would orphan existing allocations' },
   RESERVATION_CONFLICT: { status: 409, summary: 'The reservation overlaps allocated addresses' },
+  RESOURCE_IN_USE: { status: 409, summary: 'The resource still has dependents (e.g. a tenant with allocated addresses)' },
+  WATCH_FELL_BEHIND: { status: 409, summary: 'A watch stream consumer fell behind; resume from the revision given' },
+  HISTORY_COMPACTED: { status: 410, summary: 'The requested watch revision is compacted; re-read and watch again' },
   // IPAM outcomes
   NO_SUITABLE_GROUP: { status: 422, cni: 102, summary: 'No prefix group accepts the host' },
   NO_NETWORK_FOR_TENANT: { status: 422, cni: 103, summary: 'No network serves the tenant' },
@@ -37,6 +46,8 @@ export const ERROR_CATALOGUE = {
   // store
   STORE_UNAVAILABLE: { status: 503, cni: 105, summary: 'The store cannot be reached' },
   STORE_CORRUPT: { status: 500, summary: 'A stored record is unreadable or of a foreign schema' },
+  NOT_READY: { status: 503, summary: 'The daemon is not ready (store unreachable or no topology loaded)' },
+  DAEMON_UNREACHABLE: { status: 503, cni: 106, summary: 'The romana daemon cannot be reached or did not answer in time' },
   // everything else
   INTERNAL: { status: 500, cni: 999, summary: 'Internal error' },
   NOT_IMPLEMENTED: { status: 501, summary: 'Not implemented yet' },

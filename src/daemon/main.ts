@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { notImplemented } from '../shared/not_implemented.js';
+/** romana-daemon executable: all logic lives in run.ts (STYLE §5). */
+import { runDaemon } from './run.js';
 
-notImplemented('romana-daemon', 3);
+runDaemon(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`romana-daemon: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * The romana-daemon command: flags → config → files the flags name →
+ * first log line → startDaemon → wait for SIGTERM/SIGINT.
+ *
+ * Exit codes: 0 after a graceful stop or --help; 2 for a bad flag, an
+ * unreadable or invalid file named by a flag (one line on stderr naming the
+ * flag and the value); 1 when the daemon cannot start (e.g. the store is
+ * unreachable; logged as a fatal JSON line).
+ *
+ * Concurrency rule: runs once per process.
+ */
+import { readFile } from 'node:fs/promises';
+import { createLogger } from '../shared/log.js';
+import { parseTokenFile, TokenTable } from './auth.js';
+import { parseDaemonArgs, USAGE, type DaemonConfig } from './config.js';
+import { startDaemon, type RunningDaemon } from './daemon.js';
+import { InitialTopologyError, resolveInitialTopology, type InitialTopology } from './initial_topology.js';
+
+export const EXECUTABLE = 'romana-daemon';
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const processIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+async function loadTokens(cfg: DaemonConfig): Promise<TokenTable | null> {
+  if (cfg.tokenFile === null) return null;
+  let text: string;
+  try {
+    text = await readFile(cfg.tokenFile, 'utf8');
+  } catch (e) {
+    throw new InitialTopologyError('token-file', `invalid --token-file ${JSON.stringify(cfg.tokenFile)}: cannot read it: ${(e as Error).message}`);
+  }
+  const r = parseTokenFile(text);
+  if (!r.ok) throw new InitialTopologyError('token-file', `invalid --token-file ${JSON.stringify(cfg.tokenFile)}: ${r.problems.join('; ')}`);
+  return new TokenTable(r.entries);
+}
+
+/** Starts the daemon; resolves with an exit code once it has stopped (or failed to start). */
+export async function runDaemon(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const parsed = parseDaemonArgs(argv);
+  if (parsed.kind === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    io.stderr(`${EXECUTABLE}: ${parsed.problems.join('; ')}\n`);
+    return 2;
+  }
+  const cfg = parsed.config;
+  let tokens: TokenTable | null;
+  let initial: InitialTopology;
+  try {
+    tokens = await loadTokens(cfg);
+    initial = await resolveInitialTopology(cfg);
+  } catch (e) {
+    if (e instanceof InitialTopologyError) {
+      io.stderr(`${EXECUTABLE}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const log = createLogger(EXECUTABLE, cfg.logLevel);
+  const store = cfg.etcdEndpoints.length > 0 ? `etcd at ${cfg.etcdEndpoints.join(',')} (prefix ${cfg.etcdPrefix})` : `embedded store in ${cfg.dataDir}`;
+  log.info(
+    {
+      store: cfg.etcdEndpoints.length > 0 ? 'etcd' : 'embedded',
+      dataDir: cfg.etcdEndpoints.length > 0 ? undefined : cfg.dataDir,
+      etcdEndpoints: cfg.etcdEndpoints.length > 0 ? cfg.etcdEndpoints : undefined,
+      prefix: cfg.etcdPrefix,
+      initialTopology: initial.source,
+      auth: cfg.tokenFile !== null,
+    },
+    `${EXECUTABLE} starting on the ${store} with the ${initial.source} topology (installed only if the store holds none)`,
+  );
+
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon({ config: cfg, initial, tokens, log });
+  } catch (e) {
+    log.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info({ signal: sig }, 'signal received');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      daemon.stop().then(
+        () => resolve(0),
+        (e) => {
+          log.error({ err: e }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

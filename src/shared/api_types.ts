@@ -1,0 +1,156 @@
+/**
+ * The daemon API's JSON shapes, shared by the daemon (src/daemon/wire.ts
+ * builds them) and its clients (src/shared/api_client.ts returns them).
+ * Field names are snake_case: they are the wire format, and the original's
+ * where it had one (reference §2).
+ */
+import type { TopologyDiff } from '../core/ipam/index.js';
+import type { RomanaPolicy } from '../core/policy/types.js';
+
+export interface HostJson {
+  name: string;
+  ip: string;
+  agent_port: number;
+  /** Labels (the original's name for them). */
+  tags: Record<string, string>;
+  /** Where the host is placed, per network. */
+  groups: Array<{ network: string; group: string; group_name: string; cidr: string }>;
+  blocks: number;
+  addresses: number;
+}
+
+export interface HostRequest {
+  name: string;
+  ip: string;
+  agent_port?: number;
+  tags?: Record<string, string>;
+}
+
+export interface HostsJson {
+  hosts: HostJson[];
+  revision: number;
+}
+
+export interface BlockJson {
+  revision: number;
+  cidr: string;
+  network: string;
+  group: string;
+  group_name: string;
+  host: string;
+  tenant: string;
+  segment: string;
+  allocated_ip_count: number;
+  reserved: number;
+  size: number;
+}
+
+export interface BlocksJson {
+  revision: number;
+  blocks: BlockJson[];
+}
+
+export interface AddressJson {
+  name: string;
+  ip: string;
+  network: string;
+  block: string;
+  host: string;
+  tenant: string;
+  segment: string;
+}
+
+export interface AddressesJson {
+  revision: number;
+  addresses: AddressJson[];
+}
+
+export interface AllocateRequest {
+  name: string;
+  host: string;
+  tenant?: string;
+  segment?: string;
+}
+
+export interface NetworkJson {
+  /** The original's field for the network name (scripts read `.[].id`). */
+  id: string;
+  name: string;
+  cidr: string;
+  block_mask: number;
+  /** null: serves every tenant. */
+  tenants: string[] | null;
+  /** Highest store revision among the network's blocks (0 without blocks). */
+  revision: number;
+  blocks: number;
+  allocated: number;
+}
+
+export interface UtilisationJson {
+  networks: Array<{ network: string; cidr: string; size: number; reserved: number; blocks: number; block_addresses: number; allocated: number; utilisation: number }>;
+  groups: Array<{ network: string; group: string; name: string; cidr: string; hosts: number; slots: number; blocks: number; size: number; allocated: number }>;
+  hosts: Array<{ host: string; blocks: number; block_addresses: number; allocated: number }>;
+}
+
+export interface ReservationJson {
+  network: string;
+  cidr: string;
+  revision?: number;
+}
+
+export interface TopologyUpdateJson {
+  dry_run: boolean;
+  /** False when the posted topology equals the installed one. */
+  changed: boolean;
+  diff: TopologyDiff;
+  revision: number;
+}
+
+export interface TenantJson {
+  name: string;
+  segments: string[];
+  /** Addresses the IPAM holds for this tenant. */
+  addresses: number;
+}
+
+export interface TenantsJson {
+  tenants: TenantJson[];
+  revision: number;
+}
+
+export interface SegmentJson {
+  tenant: string;
+  name: string;
+  addresses: number;
+}
+
+export interface SegmentsJson {
+  segments: SegmentJson[];
+  revision: number;
+}
+
+export interface PolicyAddJson {
+  results: Array<{ outcome: 'created' | 'unchanged'; policy: RomanaPolicy }>;
+}
+
+export interface HeartbeatJson {
+  host: string;
+  lease: string;
+  ttl_seconds: number;
+  renewed: boolean;
+}
+
+export interface ReadyJson {
+  status: 'ready';
+  checks: Record<string, { ok: boolean; [k: string]: unknown }>;
+}
+
+/** One line of GET /watch (errors end the stream and are thrown by the client). */
+export interface WatchEventJson {
+  revision: number;
+  type: 'put' | 'delete';
+  /** Relative to the store prefix, e.g. "blocks/romana-network/10.112.0.0/29". */
+  key: string;
+  /** The stored JSON (with its `schema`); null for a delete. */
+  value: unknown;
+}
