@@ -1,0 +1,22 @@
+/**
+ * Golden files for CLI text output (STYLE §11): test/cli/golden/<name>.txt,
+ * rewritten when UPDATE_GOLDEN=1 and reviewed as diffs; otherwise the text
+ * must match exactly (a missing file fails).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+const DIR = fileURLToPath(new URL('./golden', import.meta.url));
+
+export function expectGolden(name: string, actual: string): void {
+  const file = path.join(DIR, `${name}.txt`);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(file, actual);
+    return;
+  }
+  if (!existsSync(file)) throw new Error(`golden file ${file} is missing: run with UPDATE_GOLDEN=1 and review it`);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
