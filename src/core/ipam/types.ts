@@ -69,10 +69,16 @@ export type IpamRecord = TopologyRecord | HostRecord | BlockRecord | AddressReco
  * One change the IPAM wants committed. `expect` is the store revision of the
  * key the decision was based on: 0 means "must not exist yet"; undefined means
  * no compare (used only for keys that are owned exclusively by the decision).
+ *
+ * `check` (added) writes nothing: it is only a compare, for records the
+ * decision read but does not change (e.g. a new block depends on its host
+ * record and on the topology still being what the planner saw). The store
+ * turns it into a Compare of the transaction and applyChanges ignores it.
  */
 export type Change =
   | { op: 'put'; key: string; value: IpamRecord; expect?: number }
-  | { op: 'delete'; key: string; expect?: number };
+  | { op: 'delete'; key: string; expect?: number }
+  | { op: 'check'; key: string; expect: number };
 
 export interface AllocateRequest {
   /** Address name; allocation is idempotent by name (CNI retries get the same IP). */

@@ -1,0 +1,238 @@
+/**
+ * Address allocation and release planners.
+ *
+ * Goal: decide, from the state alone, the records one allocation or release
+ * creates, updates or deletes, each with the revision it was based on, so
+ * the store can commit them with compare-and-swap (DESIGN §2, §3).
+ *
+ * Allocation order, per network the tenant may use (state.networksForTenant,
+ * definition order) in which the host is placed:
+ *   1. the lowest free address of the owner's (host, tenant, segment) blocks
+ *      there, blocks taken in ascending address order;
+ *   2. else a new block in the lowest free slot of the host's leaf group
+ *      (emptied blocks are deleted, so their slots come back here);
+ *   3. else the next network; none left -> POOL_EXHAUSTED.
+ * Reserved addresses are never handed out; a slot whose every address is
+ * reserved is skipped. The first address of a block is usable (pods are /32).
+ *
+ * Concurrency rule: pure in effect; a plan is valid only against the state
+ * it was made from, which the `expect` revisions enforce at commit time. The
+ * one write, state.lastPlanned, is a lookup shortcut for applying the plan
+ * and never changes an answer.
+ *
+ * `peek()` of an owner's heap may drop stale entries (full or deleted
+ * blocks): index housekeeping, invisible in any result.
+ */
+import { RomanaError } from '../errors.js';
+import { formatCidr, formatIPv4, parseIPv4 } from '../ip.js';
+import { addressKey, blockKey, hostKey, TOPOLOGY_KEY } from './keys.js';
+import { blockCidrText, IpamState, type BlockIndex, type HostOwners, type LeafIndex, type NetIndex } from './state.js';
+import type { AddressRecord, Allocation, AllocateRequest, BlockRecord, Change } from './types.js';
+
+export interface AllocatePlan {
+  allocation: Allocation;
+  /** Empty when the name was already allocated to this host (idempotent retry). */
+  changes: Change[];
+}
+
+export interface ReleasePlan {
+  /** The address that is released. */
+  released: AddressRecord;
+  changes: Change[];
+}
+
+function invalid(field: string, value: unknown, why: string): RomanaError {
+  return new RomanaError('INVALID_ARGUMENT', `Invalid ${field} ${JSON.stringify(value)}: ${why}`, { details: { field, value } });
+}
+
+function checkRequest(req: AllocateRequest): void {
+  if (typeof req.name !== 'string' || req.name.length === 0) throw invalid('address name', req.name, 'must be a non-empty string');
+  if (typeof req.host !== 'string' || req.host.length === 0) throw invalid('host', req.host, 'must be a non-empty string');
+  if (typeof req.tenant !== 'string') throw invalid('tenant', req.tenant, 'must be a string');
+  if (typeof req.segment !== 'string') throw invalid('segment', req.segment, 'must be a string');
+}
+
+export function allocationOf(a: AddressRecord): Allocation {
+  return { name: a.name, ip: a.ip, network: a.network, block: a.block };
+}
+
+export function planAllocate(state: IpamState, req: AllocateRequest): AllocatePlan {
+  checkRequest(req);
+  const existing = state.addressByName.get(req.name);
+  if (existing) {
+    const a = existing.value;
+    if (a.host === req.host) return { allocation: allocationOf(a), changes: [] };
+    throw new RomanaError(
+      'ALREADY_EXISTS',
+      `Address name "${req.name}" is already allocated: ${a.ip} on host "${a.host}", requested on host "${req.host}"`,
+      { resourceType: 'address', resourceId: req.name, details: { ip: a.ip, host: a.host, requestedHost: req.host } },
+    );
+  }
+  const host = state.hosts.get(req.host);
+  if (!host) {
+    throw new RomanaError('HOST_NOT_FOUND', `Host "${req.host}" is not registered: cannot allocate "${req.name}"`, {
+      resourceType: 'host',
+      resourceId: req.host,
+    });
+  }
+  const nets = state.networksForTenant(req.tenant);
+  if (nets.length === 0) {
+    throw new RomanaError('NO_NETWORK_FOR_TENANT', `No network serves tenant "${req.tenant}": every network is restricted to other tenants`, {
+      resourceType: 'tenant',
+      resourceId: req.tenant,
+    });
+  }
+  const aKey = addressKey(req.name);
+  let placed = 0;
+  for (const net of nets) {
+    const leaf = host.placements.get(net.name);
+    if (!leaf) continue;
+    placed++;
+    const plan = allocateInNetwork(state, req, aKey, host.owners, net, leaf);
+    if (plan) return plan;
+  }
+  if (placed === 0) {
+    throw new RomanaError(
+      'NO_NETWORK_FOR_TENANT',
+      `No network serving tenant "${req.tenant}" has host "${req.host}": tenant networks ${nets.map((n) => `"${n.name}"`).join(', ')}, host networks ${
+        [...host.placements.keys()].map((n) => `"${n}"`).join(', ') || 'none'
+      }`,
+      { resourceType: 'tenant', resourceId: req.tenant, details: { host: req.host, networks: nets.map((n) => n.name) } },
+    );
+  }
+  const where = nets
+    .filter((n) => host.placements.has(n.name))
+    .map((n) => `"${n.name}" group ${formatCidr(host.placements.get(n.name)!.group.cidr)}`)
+    .join(', ');
+  throw new RomanaError(
+    'POOL_EXHAUSTED',
+    `No free address for host "${req.host}", tenant "${req.tenant}", segment "${req.segment}": full in ${where}`,
+    { resourceType: 'host', resourceId: req.host, details: { tenant: req.tenant, segment: req.segment } },
+  );
+}
+
+function allocateInNetwork(state: IpamState, req: AllocateRequest, aKey: string, owners: HostOwners, net: NetIndex, leaf: LeafIndex): AllocatePlan | null {
+  const owner = IpamState.ownerIn(owners, req.tenant, req.segment, net.order);
+  const b = owner?.peek();
+  if (b) return allocateInBlock(state, req, aKey, b);
+  return allocateNewBlock(state, req, aKey, net, leaf);
+}
+
+function addressRecord(req: AllocateRequest, ip: number, network: string, block: string): AddressRecord {
+  const ipText = formatIPv4(ip);
+  return { schema: 1, name: req.name, ip: ipText, network, block, host: req.host, tenant: req.tenant, segment: req.segment };
+}
+
+function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b: BlockIndex): AllocatePlan {
+  const off = b.bits.firstClear(0);
+  const prev = b.value;
+  const names: Record<string, string> = { ...prev.names };
+  names[off] = req.name;
+  const value: BlockRecord = {
+    schema: 1,
+    network: prev.network,
+    cidr: prev.cidr,
+    group: prev.group,
+    host: prev.host,
+    tenant: prev.tenant,
+    segment: prev.segment,
+    names,
+  };
+  const addr = addressRecord(req, b.base + off, prev.network, prev.cidr);
+  state.lastPlanned = b;
+  return {
+    allocation: { name: req.name, ip: addr.ip, network: prev.network, block: prev.cidr },
+    changes: [
+      { op: 'put', key: b.key, value, expect: b.revision },
+      { op: 'put', key: aKey, value: addr, expect: 0 },
+    ],
+  };
+}
+
+/** Lowest free slot of `leaf` that is not entirely reserved, or -1. */
+export function findFreeSlot(leaf: LeafIndex): number {
+  const net = leaf.net;
+  const size = net.blockSize;
+  let from = 0;
+  for (;;) {
+    const s = leaf.slots.firstClear(from);
+    if (s < 0) return -1;
+    if (net.merged.length === 0) return s;
+    const base = leaf.base + s * size;
+    const end = net.reservedEndAt(base);
+    // Reservations are merged into coalesced intervals, so a slot is entirely
+    // reserved exactly when the interval holding its first address reaches its last.
+    if (end < base + size - 1) return s;
+    from = Math.floor((end + 1 - leaf.base) / size);
+  }
+}
+
+/** Lowest offset of a block at `base` that is not reserved in `net`. */
+function firstUnreserved(net: NetIndex, base: number): number {
+  let a = base;
+  for (;;) {
+    const end = net.reservedEndAt(a);
+    if (end < 0) return a - base;
+    a = end + 1;
+  }
+}
+
+function allocateNewBlock(state: IpamState, req: AllocateRequest, aKey: string, net: NetIndex, leaf: LeafIndex): AllocatePlan | null {
+  const slot = findFreeSlot(leaf);
+  if (slot < 0) return null;
+  const base = leaf.slotBase(slot);
+  const off = net.merged.length === 0 ? 0 : firstUnreserved(net, base);
+  const cidr = blockCidrText(base, net.blockMask);
+  const names: Record<string, string> = {};
+  names[off] = req.name;
+  const value: BlockRecord = { schema: 1, network: net.name, cidr, group: leaf.group.path, host: req.host, tenant: req.tenant, segment: req.segment, names };
+  const addr = addressRecord(req, base + off, net.name, cidr);
+  const changes: Change[] = [{ op: 'check', key: hostKey(req.host), expect: state.hosts.get(req.host)!.revision }];
+  // A new block also depends on the topology the slot was computed from.
+  if (state.topologyRecord) changes.push({ op: 'check', key: TOPOLOGY_KEY, expect: state.topologyRecord.revision });
+  changes.push({ op: 'put', key: blockKey(net.name, cidr), value, expect: 0 }, { op: 'put', key: aKey, value: addr, expect: 0 });
+  return { allocation: { name: req.name, ip: addr.ip, network: net.name, block: cidr }, changes };
+}
+
+/** Release by address name, or by IP when no address has that name. */
+export function planRelease(state: IpamState, nameOrIp: string): ReleasePlan {
+  if (typeof nameOrIp !== 'string' || nameOrIp.length === 0) throw invalid('address', nameOrIp, 'must be a name or an IP');
+  let entry = state.address(nameOrIp);
+  if (!entry) {
+    const ip = parseIPv4(nameOrIp);
+    if (ip !== null) entry = state.addressAt(ip);
+  }
+  if (!entry) {
+    throw new RomanaError('ADDRESS_NOT_FOUND', `No address named or numbered "${nameOrIp}" is allocated`, {
+      resourceType: 'address',
+      resourceId: nameOrIp,
+    });
+  }
+  const a = entry.value;
+  const changes: Change[] = [{ op: 'delete', key: addressKey(a.name), expect: entry.revision }];
+  const bk = blockKey(a.network, a.block);
+  const b = state.blocks.get(bk);
+  const off = b ? entry.ip - b.base : -1;
+  if (b && b.value.names[off] === a.name) changes.push(blockWithout(b, off));
+  return { released: a, changes };
+}
+
+/** The change that frees `off` in block `b`: an update, or a delete when the block becomes empty. */
+export function blockWithout(b: BlockIndex, off: number): Change {
+  const prev = b.value;
+  // An emptied block is deleted: its slot returns to the group's free pool.
+  if (b.count <= 1) return { op: 'delete', key: b.key, expect: b.revision };
+  const names: Record<string, string> = { ...prev.names };
+  delete names[off];
+  const value: BlockRecord = {
+    schema: 1,
+    network: prev.network,
+    cidr: prev.cidr,
+    group: prev.group,
+    host: prev.host,
+    tenant: prev.tenant,
+    segment: prev.segment,
+    names,
+  };
+  return { op: 'put', key: b.key, value, expect: b.revision };
+}

@@ -1,0 +1,901 @@
+/**
+ * IpamState: what one daemon replica knows of the IPAM records, plus the
+ * indexes that make planning fast.
+ *
+ * Goal: planners (allocate.ts, hosts.ts, reserve.ts, topology_change.ts)
+ * decide from this state which records to create, update or delete; the
+ * persistent layer commits those changes with compare-and-swap and then
+ * calls `applyChanges` (own commits) or `applyStoreEvent` (watch events of
+ * other replicas). The state never changes on its own.
+ *
+ * Design. Every record is kept with the store revision it was read at; the
+ * index entries themselves carry `value` and `revision` (they are the
+ * StoredRecords), which keeps allocation-time garbage low.
+ * Derived indexes (all rebuilt by `fromRecords`, maintained incrementally
+ * by `applyChanges`; test/core/ipam checks that both agree):
+ *   networks      network name -> NetIndex (its usable leaves, reservations
+ *                 merged into sorted disjoint intervals, its blocks)
+ *   leaf.slots    per (network, leaf group): FreeBitmap of used block slots
+ *                 (slot i = the i-th block-sized part of the leaf CIDR)
+ *   ownerTrees    host -> tenant -> segment -> [network order] -> OwnerIndex:
+ *                 a min-heap (by address) of the owner's blocks that may
+ *                 have a free address, cleaned lazily, so allocation never
+ *                 scans full blocks. Nested maps (no key strings built per
+ *                 call); the host's entry holds its tree, so the planner
+ *                 reaches it without another lookup by host name
+ *   block.bits    per block: FreeBitmap of allocated-or-reserved offsets
+ *   addressByName address name -> record and numeric IP (IP -> address
+ *                 goes through leaf -> slot -> block, see addressAt)
+ *   hosts         host name -> record, numeric IP, placement per network
+ * Allocation cost is O(log32 n) in the bitmaps plus the copy of one block
+ * record's names (the record is what the store writes).
+ *
+ * Updates of a block record are applied by diffing its `names` against the
+ * held value (O(addresses in the block), the same order as the planner's
+ * copy), so the indexes follow any sequence of records, whoever wrote them.
+ *
+ * Late and repeated writes: a put older than the held record, an echo of the
+ * held write, or a put older than a remembered delete (tombstones) is
+ * ignored, so a commit applied after the watch already delivered newer
+ * events cannot roll anything back.
+ *
+ * Concurrency rule: an IpamState is owned by one event loop; plan and apply
+ * are synchronous. Changes from one commit are applied together with that
+ * commit's revision; a record is never replaced by an older revision.
+ */
+import { RomanaError } from '../errors.js';
+import { cidrContains, cidrContainsIp, formatCidr, prefixMask, prefixSize, type Cidr4 } from '../ip.js';
+import { carveTopology } from '../topology/index.js';
+import type { CarvedGroup, CarvedNetwork, CarvedTopology, TopologyInput } from '../topology/types.js';
+import { FreeBitmap, MAX_BITMAP_CAPACITY } from './bitmap.js';
+import { ADDRESSES_PREFIX, BLOCKS_PREFIX, HOSTS_PREFIX, RESERVATIONS_PREFIX, TOPOLOGY_KEY } from './keys.js';
+import type {
+  AddressRecord,
+  BlockRecord,
+  Change,
+  HostRecord,
+  IpamRecord,
+  ReservationRecord,
+  TopologyRecord,
+} from './types.js';
+
+export interface StoredRecord<T extends IpamRecord = IpamRecord> {
+  readonly value: T;
+  /** Store revision of the last write of this record. */
+  readonly revision: number;
+}
+
+export interface RecordEntry {
+  key: string;
+  value: IpamRecord;
+  revision: number;
+}
+
+// ---------- index entries ----------
+
+export class LeafIndex {
+  readonly net: NetIndex;
+  readonly group: CarvedGroup;
+  /** Groups from the root down to this leaf (all their assignments must fit a host). */
+  readonly chain: readonly CarvedGroup[];
+  readonly base: number;
+  /** Number of block slots: 2^(blockMask - leaf prefix); 0 when the leaf is smaller than a block. */
+  readonly slotCount: number;
+  /** Used block slots. */
+  readonly slots: FreeBitmap;
+  /** Names of the hosts placed here. */
+  readonly hosts = new Set<string>();
+  /** slot -> block occupying it */
+  readonly blockAt = new Map<number, BlockIndex>();
+  /** Assignment pairs of `chain`, flattened once (placement checks them per host). */
+  readonly required: ReadonlyArray<readonly [string, string]>;
+
+  constructor(net: NetIndex, group: CarvedGroup, chain: readonly CarvedGroup[]) {
+    this.net = net;
+    this.group = group;
+    this.chain = chain;
+    this.base = group.cidr.base;
+    const bits = net.blockMask - group.cidr.prefix;
+    this.slotCount = bits < 0 ? 0 : Math.min(2 ** bits, MAX_BITMAP_CAPACITY);
+    this.slots = new FreeBitmap(this.slotCount);
+    this.required = chain.flatMap((g) => Object.entries(g.assignment));
+  }
+
+  slotBase(slot: number): number {
+    return this.base + slot * this.net.blockSize;
+  }
+}
+
+export class ReservationEntry implements StoredRecord<ReservationRecord> {
+  constructor(
+    readonly key: string,
+    public value: ReservationRecord,
+    public revision: number,
+    readonly cidr: Cidr4,
+  ) {}
+}
+
+/** tenant -> segment -> owners of one host, indexed by network order */
+export type HostOwners = Map<string, Map<string, Array<OwnerIndex | undefined>>>;
+
+export class NetIndex {
+  readonly net: CarvedNetwork;
+  readonly name: string;
+  /** Position in the topology's network list (tenant preference order). */
+  readonly order: number;
+  readonly blockMask: number;
+  readonly blockSize: number;
+  /** Usable (non-padding) leaves by group path. */
+  readonly leaves = new Map<string, LeafIndex>();
+  /** Usable leaves in depth-first order (placement tie-break order). */
+  readonly leafList: LeafIndex[] = [];
+  /** reservation key -> entry */
+  readonly reservations = new Map<string, ReservationEntry>();
+  /** Union of the reservations as sorted, disjoint, non-adjacent [start, end] pairs (inclusive), flattened. */
+  merged: number[] = [];
+  readonly blocks = new Set<BlockIndex>();
+
+  constructor(net: CarvedNetwork, order: number) {
+    this.net = net;
+    this.name = net.name;
+    this.order = order;
+    this.blockMask = net.blockMask;
+    this.blockSize = prefixSize(net.blockMask);
+    const walk = (g: CarvedGroup, chain: CarvedGroup[]): void => {
+      if (g.padding) return;
+      const here = [...chain, g];
+      if (g.leaf) {
+        const leaf = new LeafIndex(this, g, here);
+        this.leaves.set(g.path, leaf);
+        this.leafList.push(leaf);
+        return;
+      }
+      for (const c of g.children) walk(c, here);
+    };
+    walk(net.root, []);
+  }
+
+  /** End (inclusive) of the reserved interval containing `addr`, or -1. */
+  reservedEndAt(addr: number): number {
+    const m = this.merged;
+    let lo = 0;
+    let hi = m.length / 2 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (m[2 * mid]! > addr) hi = mid - 1;
+      else if (m[2 * mid + 1]! < addr) lo = mid + 1;
+      else return m[2 * mid + 1]!;
+    }
+    return -1;
+  }
+
+  recomputeMerged(): void {
+    const iv = [...this.reservations.values()]
+      .map((r) => [r.cidr.base, r.cidr.base + prefixSize(r.cidr.prefix) - 1] as const)
+      .sort((a, b) => a[0] - b[0]);
+    const out: number[] = [];
+    for (const [s, e] of iv) {
+      const n = out.length;
+      if (n > 0 && s <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, e);
+      else out.push(s, e);
+    }
+    this.merged = out;
+  }
+}
+
+export class OwnerIndex {
+  readonly host: string;
+  readonly tenant: string;
+  readonly segment: string;
+  /** Network order (index into the host's owner arrays). */
+  readonly netOrder: number;
+  /** Min-heap by block base of blocks that had a free address when pushed; stale entries are dropped on peek. */
+  private readonly heap: BlockIndex[] = [];
+  /** Live blocks of this owner. */
+  blockCount = 0;
+
+  constructor(host: string, tenant: string, segment: string, netOrder: number) {
+    this.host = host;
+    this.tenant = tenant;
+    this.segment = segment;
+    this.netOrder = netOrder;
+  }
+
+  push(b: BlockIndex): void {
+    if (b.inHeap) return;
+    b.inHeap = true;
+    const h = this.heap;
+    let i = h.length;
+    h.push(b);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.base <= b.base) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = b;
+  }
+
+  /** Lowest-address live block with a free address, or undefined. */
+  peek(): BlockIndex | undefined {
+    const h = this.heap;
+    while (h.length > 0) {
+      const top = h[0]!;
+      if (top.live && top.free > 0) return top;
+      top.inHeap = false;
+      const last = h.pop()!;
+      if (h.length === 0) break;
+      // sift `last` down from the root
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && h[r]!.base < h[l]!.base ? r : l;
+        if (h[c]!.base >= last.base) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return undefined;
+  }
+}
+
+export class BlockIndex implements StoredRecord<BlockRecord> {
+  readonly key: string;
+  value: BlockRecord;
+  revision: number;
+  readonly net: NetIndex | null;
+  /** The leaf whose slot this block occupies; null for a stray block (see `stray`). */
+  readonly leaf: LeafIndex | null;
+  readonly base: number;
+  readonly prefix: number;
+  readonly size: number;
+  readonly slot: number;
+  /** Allocated or reserved offsets. */
+  bits: FreeBitmap;
+  /** Allocated addresses (names). */
+  count = 0;
+  /** Reserved, unallocated offsets. */
+  reserved = 0;
+  readonly owner: OwnerIndex;
+  inHeap = false;
+  live = true;
+
+  constructor(
+    key: string,
+    value: BlockRecord,
+    revision: number,
+    net: NetIndex | null,
+    leaf: LeafIndex | null,
+    base: number,
+    prefix: number,
+    owner: OwnerIndex,
+  ) {
+    this.key = key;
+    this.value = value;
+    this.revision = revision;
+    this.net = net;
+    this.leaf = leaf;
+    this.base = base;
+    this.prefix = prefix;
+    this.size = prefixSize(prefix);
+    this.slot = leaf ? (base - leaf.base) / this.size : -1;
+    this.bits = new FreeBitmap(Math.min(this.size, MAX_BITMAP_CAPACITY));
+    this.owner = owner;
+  }
+
+  get free(): number {
+    return this.size - this.count - this.reserved;
+  }
+
+  /** True when the block occupies no slot: unknown network or group, wrong size, outside its group, or a duplicate. */
+  get stray(): boolean {
+    return this.leaf === null;
+  }
+}
+
+export class HostEntry implements StoredRecord<HostRecord> {
+  constructor(
+    public value: HostRecord,
+    public revision: number,
+    readonly ip: number,
+    /** network name -> leaf the host is placed in */
+    readonly placements: Map<string, LeafIndex>,
+    /** The host's owner tree (shared with state.ownerTrees; survives record updates). */
+    readonly owners: HostOwners,
+  ) {}
+}
+
+export class AddressEntry implements StoredRecord<AddressRecord> {
+  constructor(
+    public value: AddressRecord,
+    public revision: number,
+    readonly ip: number,
+  ) {}
+}
+
+/** Deleted keys remembered against late puts (see IpamState.tombstones). */
+const MAX_TOMBSTONES = 1 << 16;
+
+/** Blocks up to this size are diffed offset by offset. */
+const SMALL_BLOCK = 64;
+
+function corrupt(key: string, why: string): RomanaError {
+  return new RomanaError('STORE_CORRUPT', `Stored record "${key}" is unreadable: ${why}`, { resourceType: 'record', resourceId: key });
+}
+
+/** Skip a write older than what is held, or an echo of the held write (same revision). */
+function stale(held: StoredRecord | undefined, value: IpamRecord | null, revision: number): boolean {
+  return held !== undefined && (held.revision > revision || (held.revision === revision && value !== null));
+}
+
+// ---------- the state ----------
+
+export class IpamState {
+  topology: CarvedTopology = { networks: [] };
+  topologyRecord: StoredRecord<TopologyRecord> | undefined;
+  /** network name -> index, in definition order */
+  networks = new Map<string, NetIndex>();
+  netList: NetIndex[] = [];
+  /** host name -> entry */
+  hosts = new Map<string, HostEntry>();
+  /** numeric host IP -> host name */
+  hostsByIp = new Map<number, string>();
+  /** block key -> index */
+  blocks = new Map<string, BlockIndex>();
+  /** host name -> its blocks (every network) */
+  blocksByHost = new Map<string, Set<BlockIndex>>();
+  /** host name -> owners of its blocks (see the module header) */
+  ownerTrees = new Map<string, HostOwners>();
+  /**
+   * address name -> entry. Keyed by the name, not the store key: the planner
+   * looks up the request's name as is, and applying a put keys by the
+   * record's own `name` (no key string sliced, hashed or retained).
+   */
+  addressByName = new Map<string, AddressEntry>();
+  /** Blocks that occupy no slot (see BlockIndex.stray); IP lookups search them too. */
+  strayBlocks = new Set<BlockIndex>();
+  /** reservation key -> entry (including ones of unknown networks) */
+  reservations = new Map<string, ReservationEntry>();
+  /** Highest revision applied. */
+  revision = 0;
+  /**
+   * key -> revision of its delete, oldest first, so that a late put older
+   * than the delete (our own commit applied after the watch already brought
+   * a newer delete) cannot resurrect the record. Bounded; see bury().
+   */
+  private tombstones = new Map<string, number>();
+  /** A put of an absent key at or below this revision is stale (the load snapshot, or dropped tombstones). */
+  private tombFloor = 0;
+  /** Newest tombstone: a put above it needs no tombstone lookup (the common case: applying our own new commit). */
+  private tombMax = 0;
+  /** tenant -> networks serving it (see networksForTenant) */
+  private tenantCache = new Map<string, NetIndex[]>();
+  /**
+   * The block the last allocation plan wrote into: applying that plan finds
+   * it without a lookup. Only a shortcut; putBlock checks it still stands.
+   */
+  lastPlanned: BlockIndex | undefined;
+
+  /**
+   * Builds the state and all indexes from a full read of the records.
+   * `revision`: the store revision the read was made at (a range result's
+   * revision); defaults to the newest record's. Writes at or below it that
+   * arrive later are treated as already seen.
+   */
+  static fromRecords(topology: CarvedTopology, records: Iterable<RecordEntry>, revision = 0): IpamState {
+    const s = new IpamState();
+    s.load(topology, records);
+    if (revision > s.revision) s.revision = s.tombFloor = revision;
+    return s;
+  }
+
+  private load(topology: CarvedTopology, records: Iterable<RecordEntry>): void {
+    this.topology = topology;
+    this.topologyRecord = undefined;
+    this.netList = topology.networks.map((n, i) => new NetIndex(n, i));
+    this.networks = new Map(this.netList.map((n) => [n.name, n] as const));
+    this.hosts = new Map();
+    this.hostsByIp = new Map();
+    this.blocks = new Map();
+    this.blocksByHost = new Map();
+    this.ownerTrees = new Map();
+    this.addressByName = new Map();
+    this.strayBlocks = new Set();
+    this.reservations = new Map();
+    this.tenantCache = new Map();
+    this.lastPlanned = undefined;
+    // Reservations before blocks (blocks mark reserved offsets when indexed).
+    const blocks: RecordEntry[] = [];
+    for (const r of records) {
+      if (r.key.startsWith(BLOCKS_PREFIX)) blocks.push(r);
+      else this.put(r.key, r.value, r.revision, true);
+    }
+    for (const n of this.netList) n.recomputeMerged();
+    for (const r of blocks) this.put(r.key, r.value, r.revision, true);
+    this.tombstones = new Map();
+    this.tombFloor = this.tombMax = this.revision;
+  }
+
+  /** Whether a put of `key`, absent now, at `revision` is older than what the state has seen. */
+  private buried(key: string, revision: number): boolean {
+    if (revision <= this.tombFloor) return true;
+    if (revision > this.tombMax) return false;
+    const t = this.tombstones.get(key);
+    return t !== undefined && t >= revision;
+  }
+
+  private bury(key: string, revision: number): void {
+    this.tombstones.delete(key);
+    this.tombstones.set(key, revision);
+    if (revision > this.tombMax) this.tombMax = revision;
+    if (this.tombstones.size <= MAX_TOMBSTONES) return;
+    // Forget the oldest half; the floor keeps older puts of absent keys out.
+    for (const [k, r] of this.tombstones) {
+      if (this.tombstones.size <= MAX_TOMBSTONES / 2) break;
+      this.tombstones.delete(k);
+      if (r > this.tombFloor) this.tombFloor = r;
+    }
+  }
+
+  /**
+   * Common prelude of every put: false when the write must be ignored. A
+   * tombstone outlives a later put of its key harmlessly: once the key is
+   * held again, the held revision decides.
+   */
+  private admit(key: string, held: StoredRecord | undefined, value: IpamRecord | null, revision: number): boolean {
+    if (held ? stale(held, value, revision) : value !== null && this.buried(key, revision)) return false;
+    if (value === null) this.bury(key, revision);
+    return true;
+  }
+
+  /** The record under `key` with the revision it was read at. */
+  get(key: string): StoredRecord | undefined {
+    if (key.startsWith(ADDRESSES_PREFIX)) return this.addressByName.get(key.slice(ADDRESSES_PREFIX.length));
+    if (key.startsWith(BLOCKS_PREFIX)) {
+      const memo = this.lastPlanned;
+      return memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
+    }
+    if (key.startsWith(HOSTS_PREFIX)) return this.hosts.get(key.slice(HOSTS_PREFIX.length));
+    if (key === TOPOLOGY_KEY) return this.topologyRecord;
+    if (key.startsWith(RESERVATIONS_PREFIX)) return this.reservations.get(key);
+    return undefined;
+  }
+
+  /** Every record, in a stable order (topology, hosts, reservations, blocks, addresses). */
+  *records(): Generator<RecordEntry> {
+    if (this.topologyRecord) yield { key: TOPOLOGY_KEY, value: this.topologyRecord.value, revision: this.topologyRecord.revision };
+    for (const [name, h] of this.hosts) yield { key: HOSTS_PREFIX + name, value: h.value, revision: h.revision };
+    for (const [key, r] of this.reservations) yield { key, value: r.value, revision: r.revision };
+    for (const [key, b] of this.blocks) yield { key, value: b.value, revision: b.revision };
+    for (const [name, a] of this.addressByName) yield { key: ADDRESSES_PREFIX + name, value: a.value, revision: a.revision };
+  }
+
+  /**
+   * Networks an allocation for `tenant` may use, in preference order.
+   * Strict sandbox: a tenant named by any network's `tenants` uses exactly
+   * those networks (never the unrestricted ones, so its pods always come
+   * from its own CIDRs); a tenant named nowhere uses the unrestricted ones.
+   */
+  networksForTenant(tenant: string): NetIndex[] {
+    let nets = this.tenantCache.get(tenant);
+    if (!nets) {
+      const named = this.netList.filter((n) => n.net.tenants?.includes(tenant));
+      nets = named.length > 0 ? named : this.netList.filter((n) => n.net.tenants === null);
+      this.tenantCache.set(tenant, nets);
+    }
+    return nets;
+  }
+
+  // ---------- record application ----------
+
+  /**
+   * Applies a put (value) or delete (null) of `key` at `revision`. Ignored when
+   * the state already holds that key at a newer revision, or this very write
+   * (idempotent replays). `loading`: part of fromRecords (no revision checks,
+   * reservations merged once at the end). `fresh`: the revision is above
+   * every revision applied before this commit, so nothing held can be newer
+   * (lets address puts skip their lookup).
+   */
+  put(key: string, value: IpamRecord | null, revision: number, loading = false, fresh = false): void {
+    if (revision > this.revision) this.revision = revision;
+    if (key.startsWith(ADDRESSES_PREFIX)) {
+      this.putAddress(key, value as AddressRecord | null, revision, loading, fresh);
+    } else if (key.startsWith(BLOCKS_PREFIX)) {
+      this.putBlock(key, value as BlockRecord | null, revision, loading);
+    } else if (key.startsWith(HOSTS_PREFIX)) {
+      this.putHost(key, key.slice(HOSTS_PREFIX.length), value as HostRecord | null, revision, loading);
+    } else if (key.startsWith(RESERVATIONS_PREFIX)) {
+      this.putReservation(key, value as ReservationRecord | null, revision, loading);
+    } else if (key === TOPOLOGY_KEY) {
+      if (!loading && !this.admit(key, this.topologyRecord, value, revision)) return;
+      if (value === null) this.topologyRecord = undefined;
+      else {
+        checkSchema(key, value);
+        this.topologyRecord = { value: value as TopologyRecord, revision };
+      }
+    }
+    // Foreign keys under the prefix are not ours to interpret.
+  }
+
+  private putHost(key: string, name: string, value: HostRecord | null, revision: number, loading: boolean): void {
+    const old = this.hosts.get(name);
+    if (!loading && !this.admit(key, old, value, revision)) return;
+    if (old) {
+      for (const leaf of old.placements.values()) leaf.hosts.delete(name);
+      if (this.hostsByIp.get(old.ip) === name) this.hostsByIp.delete(old.ip);
+      this.hosts.delete(name);
+    }
+    if (value === null) {
+      if (old && old.owners.size === 0) this.ownerTrees.delete(name);
+      return;
+    }
+    checkSchema(key, value);
+    const ip = parseIPv4Fast(value.ip);
+    if (ip < 0) throw corrupt(key, `invalid IP "${value.ip}"`);
+    const placements = new Map<string, LeafIndex>();
+    for (const [net, path] of Object.entries(value.groups ?? {})) {
+      // A placement into a group the topology no longer has is dropped from the
+      // index; topology changes refuse to orphan blocks, so it holds none.
+      const leaf = this.networks.get(net)?.leaves.get(path);
+      if (leaf) {
+        placements.set(net, leaf);
+        leaf.hosts.add(name);
+      }
+    }
+    this.hosts.set(name, new HostEntry(value, revision, ip, placements, this.hostOwners(name)));
+    this.hostsByIp.set(ip, name);
+  }
+
+  private putBlock(key: string, value: BlockRecord | null, revision: number, loading: boolean): void {
+    const memo = this.lastPlanned;
+    // A live index is always the one mapped under its key, so the memo can stand in for the lookup.
+    const old = memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
+    if (!loading && !this.admit(key, old, value, revision)) return;
+    if (value && old && sameBlock(old.value, value)) {
+      // Same block, same owner: only names changed (the common update).
+      checkSchema(key, value);
+      const prev = old.value.names;
+      const next = value.names;
+      let exact = true;
+      let freed = false;
+      if (old.size <= SMALL_BLOCK) {
+        // Element reads by number: no key strings built (for-in over integer keys makes one per key).
+        for (let off = 0; off < old.size; off++) {
+          const was = prev[off] !== undefined;
+          const is = next[off] !== undefined;
+          if (is && !was) {
+            if (old.bits.set(off)) old.count++;
+            else exact = false;
+          } else if (was && !is && old.bits.clear(off)) {
+            old.count--;
+            freed = true;
+          }
+        }
+      } else {
+        for (const k in next) {
+          if (prev[k] !== undefined) continue;
+          const off = Number(k);
+          if (!Number.isInteger(off) || off < 0 || off >= old.size || !old.bits.set(off)) exact = false;
+          else old.count++;
+        }
+        for (const k in prev) {
+          if (next[k] !== undefined) continue;
+          const off = Number(k);
+          if (Number.isInteger(off) && off >= 0 && off < old.size && old.bits.clear(off)) {
+            old.count--;
+            freed = true;
+          }
+        }
+      }
+      old.value = value;
+      old.revision = revision;
+      // Rare: a name on a reserved offset (a race with a reservation) or a
+      // freed offset that is reserved now: recompute from scratch.
+      if (!exact || (freed && old.net !== null && old.net.merged.length > 0)) this.fillBlockBits(old);
+      if (old.free > 0) old.owner.push(old);
+      return;
+    }
+    if (old) this.dropBlock(old);
+    if (value === null) return;
+    checkSchema(key, value);
+    const c = parseCidrFast(value.cidr);
+    if (c === null) throw corrupt(key, `invalid block CIDR "${value.cidr}"`);
+    const { base, prefix } = c;
+    const net = this.networks.get(value.network) ?? null;
+    let leaf = net?.leaves.get(value.group) ?? null;
+    if (leaf && (prefix !== net!.blockMask || !cidrContains(leaf.group.cidr, c))) leaf = null;
+    // Two records claiming one slot cannot come from our planners; the second is kept as a stray.
+    if (leaf && leaf.slots.has((base - leaf.base) / prefixSize(prefix))) leaf = null;
+    // Stray blocks get an unregistered owner: nothing allocates from them.
+    const owner = leaf ? this.ownerFor(value.host, value.tenant, value.segment, net!.order) : new OwnerIndex(value.host, value.tenant, value.segment, -1);
+    const b = new BlockIndex(key, value, revision, net, leaf, base, prefix, owner);
+    this.fillBlockBits(b);
+    this.blocks.set(key, b);
+    net?.blocks.add(b);
+    let hb = this.blocksByHost.get(value.host);
+    if (!hb) this.blocksByHost.set(value.host, (hb = new Set()));
+    hb.add(b);
+    if (leaf) {
+      leaf.slots.set(b.slot);
+      leaf.blockAt.set(b.slot, b);
+    } else this.strayBlocks.add(b);
+    owner.blockCount++;
+    if (b.free > 0) owner.push(b);
+  }
+
+  private hostOwners(host: string): HostOwners {
+    let t = this.ownerTrees.get(host);
+    if (!t) this.ownerTrees.set(host, (t = new Map()));
+    return t;
+  }
+
+  /** The owner (host, tenant, segment) in the network of order `netOrder`, if it has blocks. */
+  static ownerIn(owners: HostOwners, tenant: string, segment: string, netOrder: number): OwnerIndex | undefined {
+    return owners.get(tenant)?.get(segment)?.[netOrder];
+  }
+
+  private ownerFor(host: string, tenant: string, segment: string, netOrder: number): OwnerIndex {
+    const tree = this.hostOwners(host);
+    let bySegment = tree.get(tenant);
+    if (!bySegment) tree.set(tenant, (bySegment = new Map()));
+    let byNet = bySegment.get(segment);
+    if (!byNet) bySegment.set(segment, (byNet = []));
+    let o = byNet[netOrder];
+    if (!o) byNet[netOrder] = o = new OwnerIndex(host, tenant, segment, netOrder);
+    return o;
+  }
+
+  private dropOwner(o: OwnerIndex): void {
+    const tree = this.ownerTrees.get(o.host);
+    const bySegment = tree?.get(o.tenant);
+    const byNet = bySegment?.get(o.segment);
+    if (!tree || !bySegment || !byNet || byNet[o.netOrder] !== o) return;
+    byNet[o.netOrder] = undefined;
+    if (byNet.every((x) => x === undefined)) bySegment.delete(o.segment);
+    if (bySegment.size === 0) tree.delete(o.tenant);
+    if (tree.size === 0 && !this.hosts.has(o.host)) this.ownerTrees.delete(o.host);
+  }
+
+  /** (Re)computes a block's bitmap from its names and the network's reservations. */
+  fillBlockBits(b: BlockIndex): void {
+    const bits = new FreeBitmap(b.bits.capacity);
+    let count = 0;
+    const names = b.value.names;
+    for (const k in names) {
+      const off = Number(k);
+      if (Number.isInteger(off) && off >= 0 && off < b.size && bits.set(off)) count++;
+    }
+    let reserved = 0;
+    const m = b.net?.merged;
+    if (m && m.length > 0) {
+      const first = b.base;
+      const last = b.base + b.size - 1;
+      for (let i = 0; i < m.length; i += 2) {
+        const s = Math.max(m[i]!, first);
+        const e = Math.min(m[i + 1]!, last);
+        for (let a = s; a <= e; a++) if (bits.set(a - first)) reserved++;
+      }
+    }
+    b.bits = bits;
+    b.count = count;
+    b.reserved = reserved;
+  }
+
+  private dropBlock(b: BlockIndex): void {
+    b.live = false;
+    this.blocks.delete(b.key);
+    b.net?.blocks.delete(b);
+    const hb = this.blocksByHost.get(b.value.host);
+    if (hb) {
+      hb.delete(b);
+      if (hb.size === 0) this.blocksByHost.delete(b.value.host);
+    }
+    if (b.leaf) {
+      b.leaf.slots.clear(b.slot);
+      b.leaf.blockAt.delete(b.slot);
+    } else this.strayBlocks.delete(b);
+    b.owner.blockCount--;
+    if (b.owner.blockCount === 0 && b.leaf) this.dropOwner(b.owner);
+  }
+
+  /** The address named `name`. */
+  address(name: string): AddressEntry | undefined {
+    return this.addressByName.get(name);
+  }
+
+  private putAddress(key: string, value: AddressRecord | null, revision: number, loading: boolean, fresh: boolean): void {
+    // The record's own name is the map key; the store key must agree (length
+    // checked always; the full text while loading, where it costs nothing extra).
+    const name = value === null ? key.slice(ADDRESSES_PREFIX.length) : value.name;
+    if (value !== null) {
+      checkSchema(key, value);
+      if (typeof name !== 'string' || key.length !== ADDRESSES_PREFIX.length + name.length || (loading && key !== ADDRESSES_PREFIX + name)) {
+        throw corrupt(key, `its name ${JSON.stringify(name)} does not match the key`);
+      }
+    }
+    if (fresh) {
+      // Nothing held can be newer: no lookup needed (a set replaces, a delete removes).
+      if (value === null) {
+        this.addressByName.delete(name);
+        this.bury(key, revision);
+        return;
+      }
+    } else {
+      const old = this.addressByName.get(name);
+      if (!loading && !this.admit(key, old, value, revision)) return;
+      if (value === null) {
+        if (old) this.addressByName.delete(name);
+        return;
+      }
+    }
+    const ip = parseIPv4Fast(value.ip);
+    if (ip < 0) throw corrupt(key, `invalid IP "${value.ip}"`);
+    this.addressByName.set(name, new AddressEntry(value, revision, ip));
+  }
+
+  /** The address entry holding `ip`, found through its block (leaf slot, else the strays). */
+  addressAt(ip: number): AddressEntry | undefined {
+    for (const n of this.netList) {
+      if (!cidrContainsIp(n.net.cidr, ip)) continue;
+      for (const leaf of n.leafList) {
+        if (!cidrContainsIp(leaf.group.cidr, ip)) continue;
+        const b = leaf.blockAt.get(Math.floor((ip - leaf.base) / n.blockSize));
+        const name = b?.value.names[ip - b.base];
+        const a = name === undefined ? undefined : this.address(name);
+        if (a && a.ip === ip) return a;
+      }
+    }
+    for (const b of this.strayBlocks) {
+      if (ip < b.base || ip >= b.base + b.size) continue;
+      const name = b.value.names[ip - b.base];
+      const a = name === undefined ? undefined : this.address(name);
+      if (a && a.ip === ip) return a;
+    }
+    return undefined;
+  }
+
+  private putReservation(key: string, value: ReservationRecord | null, revision: number, loading: boolean): void {
+    const old = this.reservations.get(key);
+    if (!loading && !this.admit(key, old, value, revision)) return;
+    const touched: Array<NetIndex | undefined> = [];
+    const changed: Cidr4[] = [];
+    if (old) {
+      this.reservations.delete(key);
+      const n = this.networks.get(old.value.network);
+      n?.reservations.delete(key);
+      touched.push(n);
+      changed.push(old.cidr);
+    }
+    if (value !== null) {
+      checkSchema(key, value);
+      const c = parseCidrFast(value.cidr);
+      if (c === null) throw corrupt(key, `invalid reservation CIDR "${value.cidr}"`);
+      const e = new ReservationEntry(key, value, revision, c);
+      this.reservations.set(key, e);
+      const n = this.networks.get(value.network);
+      n?.reservations.set(key, e);
+      touched.push(n);
+      changed.push(c);
+    }
+    if (loading) return;
+    for (const n of new Set(touched)) {
+      if (!n) continue;
+      n.recomputeMerged();
+      for (const b of n.blocks) {
+        if (!changed.some((c) => overlaps(c, b.base, b.size))) continue;
+        this.fillBlockBits(b);
+        if (b.free > 0) b.owner.push(b);
+      }
+    }
+  }
+
+  /** Rebuilds every index for `topology` from the records held. */
+  rebuild(topology: CarvedTopology): void {
+    const records = [...this.records()];
+    const rev = this.revision;
+    this.load(topology, records);
+    this.revision = this.tombFloor = Math.max(rev, this.revision);
+  }
+}
+
+function sameBlock(a: BlockRecord, b: BlockRecord): boolean {
+  return a.cidr === b.cidr && a.network === b.network && a.group === b.group && a.host === b.host && a.tenant === b.tenant && a.segment === b.segment;
+}
+
+/**
+ * Dotted-quad parser for records (hot path: one per address applied). Same
+ * language as ip.ts parseIPv4 (four decimal octets 0..255, no leading zeros)
+ * without the regex and substring garbage; -1 when malformed.
+ */
+export function parseIPv4Fast(text: string): number {
+  let n = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + octet;
+      octet = -1;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return -1; // leading zero
+      if (++digits > 3) return -1;
+      octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
+      if (octet > 255) return -1;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return n * 256 + octet;
+}
+
+/** "a.b.c.d/p" with no host bits, or null. */
+export function parseCidrFast(text: string): Cidr4 | null {
+  const slash = typeof text === 'string' ? text.indexOf('/') : -1;
+  if (slash < 0) return null;
+  const base = parseIPv4Fast(text.slice(0, slash));
+  const p = text.slice(slash + 1);
+  if (base < 0 || !/^\d{1,2}$/.test(p)) return null;
+  const prefix = Number(p);
+  if (prefix > 32 || ((base & prefixMask(prefix)) >>> 0) !== base) return null;
+  return { base, prefix };
+}
+
+function overlaps(c: Cidr4, base: number, size: number): boolean {
+  const end = c.base + prefixSize(c.prefix) - 1;
+  return c.base <= base + size - 1 && end >= base;
+}
+
+function checkSchema(key: string, value: IpamRecord): void {
+  if (typeof value !== 'object' || value === null || value.schema !== 1) {
+    throw corrupt(key, `unknown schema ${JSON.stringify((value as { schema?: unknown } | null)?.schema)}`);
+  }
+}
+
+/**
+ * Applies the changes of one successful commit, at its revision. A put of
+ * the topology record re-carves it and rebuilds every index once, after the
+ * other changes of the commit.
+ */
+export function applyChanges(state: IpamState, changes: readonly Change[], revision: number): void {
+  let newTopology: TopologyRecord | undefined;
+  const fresh = revision > state.revision;
+  for (const c of changes) {
+    if (c.op === 'check') continue;
+    const value = c.op === 'put' ? c.value : null;
+    if (c.key === TOPOLOGY_KEY && value !== null) {
+      if (stale(state.topologyRecord, value, revision)) continue;
+      newTopology = value as TopologyRecord;
+    }
+    state.put(c.key, value, revision, false, fresh);
+  }
+  if (newTopology) state.rebuild(carveFor(newTopology.input));
+}
+
+/** Carvings of recently planned topologies, so a commit does not carve twice (bounded: topologies change rarely). */
+const CARVED = new Map<TopologyInput, CarvedTopology>();
+
+/** Remembers the carving of `input` (planTopologyChange calls this with the caller's carving). */
+export function rememberCarving(input: TopologyInput, carved: CarvedTopology): void {
+  if (CARVED.size >= 8) CARVED.clear();
+  CARVED.set(input, carved);
+}
+
+function carveFor(input: TopologyInput): CarvedTopology {
+  return CARVED.get(input) ?? carveTopology(input);
+}
+
+/** A watch event from the store (another replica's commit, or our own echoed back). */
+export function applyStoreEvent(state: IpamState, key: string, value: IpamRecord | null, revision: number): void {
+  applyChanges(state, [value === null ? { op: 'delete', key } : { op: 'put', key, value }], revision);
+}
+
+/** Formats a block's CIDR from its numeric base. */
+export function blockCidrText(base: number, prefix: number): string {
+  return formatCidr({ base, prefix });
+}
