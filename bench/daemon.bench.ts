@@ -23,49 +23,12 @@ import { RomanaClient } from '../src/shared/api_client.js';
 import { openEtcdStore } from '../src/store/etcd.js';
 import { startEtcd } from '../src/store/local_etcd.js';
 import type { Store } from '../src/store/store.js';
+import { drive, percentile, rawCas, type Measured } from './load.js';
 import type { BenchSection, BenchSuite } from './types.js';
 
 const HOSTS = 16;
 const DAEMON_MAIN = fileURLToPath(new URL('../src/daemon/main.js', import.meta.url));
 
-interface Measured {
-  ops: number;
-  ms: number;
-  latencies: number[];
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function drive(n: number, conc: number, op: (i: number, worker: number) => Promise<void>): Promise<Measured> {
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: conc }, async (_, worker) => {
-      for (;;) {
-        const i = next++;
-        if (i >= n) return;
-        const s = performance.now();
-        await op(i, worker);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  return { ops: n, ms: performance.now() - t0, latencies };
-}
-
-async function rawCas(store: Store, n: number, conc: number): Promise<Measured> {
-  const revs = new Array<number>(conc).fill(0);
-  return drive(n, conc, async (i, w) => {
-    const key = `raw/${w}`;
-    const r = await store.txn([{ key, modRevision: revs[w]! }], [{ op: 'put', key, value: String(i) }]);
-    if (!r.succeeded) throw new Error(`raw CAS on ${key} failed: the bench's revision bookkeeping is wrong`);
-    revs[w] = r.revision;
-  });
-}
 
 interface Daemon {
   proc: ChildProcess;
