@@ -13,6 +13,7 @@ import { Command, CommanderError, Help } from 'commander';
 import { registerHost } from './commands/host.js';
 import { registerIpamViews } from './commands/ipam.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerPolicySimulate } from './commands/simulate.js';
 import { registerTenant } from './commands/tenant.js';
 import { DEFAULT_ROOT_PORT, DEFAULT_ROOT_URL, SYSTEM_CONFIG_FILE } from './config.js';
 import type { CommandContext } from './context.js';
@@ -118,6 +119,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerHost(program, ctx);
   registerTenant(program, ctx);
   registerPolicy(program, ctx);
+  registerPolicySimulate(program, ctx);
   registerIpamViews(program, ctx);
 
   // Groups take any operands (their action reports an unknown sub-command); leaves take exactly theirs.

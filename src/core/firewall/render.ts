@@ -1,0 +1,382 @@
+/**
+ * renderNodeFirewall: the filter-table rules and ipsets one node needs
+ * (DESIGN §5), as a DesiredFirewall for the agent's drivers.
+ *
+ * Packet paths (veth match `romana+` by default):
+ *
+ *   INPUT   -i veth → ROMANA-INPUT        local pod → this node
+ *   FORWARD -o veth → ROMANA-FORWARD-IN   anything → local pod (ingress)
+ *   FORWARD -i veth → ROMANA-FORWARD-OUT  local pod → elsewhere (egress)
+ *   OUTPUT  -o veth → ROMANA-OUTPUT       this node → local pod
+ *
+ *   ROMANA-FORWARD-IN   established → ACCEPT; from a local pod → RETURN
+ *                       (that packet is decided by FORWARD-OUT, which checks
+ *                       egress first); → ROMANA-INGRESS
+ *   ROMANA-FORWARD-OUT  established → ACCEPT; per egress policy: source in
+ *                       its targets → its chain; source isolated → DROP;
+ *                       → ROMANA-EGRESS-OK
+ *   ROMANA-EGRESS-OK    to a local pod → ROMANA-INGRESS; ACCEPT
+ *   ROMANA-INGRESS      per ingress policy: destination in its targets → its
+ *                       chain; destination isolated → DROP; ACCEPT
+ *   ROMANA-P-<h>-I|E    one rule per (peer, ports) of each policy rule;
+ *                       match → ACCEPT (ingress) / → ROMANA-EGRESS-OK (egress)
+ *   ROMANA-INPUT        established → ACCEPT; Romana `dest: host` policies
+ *                       (ROMANA-P-<h>-H, match → ACCEPT); DROP when any
+ *                       exists, else ACCEPT
+ *   ROMANA-OUTPUT       ACCEPT (the node may always reach its pods)
+ *
+ * Why this shape: egress is enforced on the sending node and ingress on
+ * the receiving one, and pod → pod on one node passes both exactly once,
+ * whatever order the two FORWARD jumps end up in. Only isolated endpoints
+ * are ever dropped (Kubernetes semantics): a pod no policy selects accepts
+ * everything. Traffic between a pod and its own node is never subject to
+ * pod policies (Kubernetes: "traffic to and from the node where a Pod is
+ * running is always allowed"); Romana host policies restrict pod → node.
+ *
+ * Only policies selecting an endpoint of this node are rendered. Output is
+ * deterministic: policies in model order, sets and chains sorted, members
+ * sorted numerically; the same view renders the same hashes. Pure.
+ */
+import { cidr as trustedCidr, cidrContains, formatCidr, formatIPv4, type Cidr4 } from '../ip.js';
+import { compilePolicies, DEFAULT_SEGMENT_LABEL, type CompileOptions } from './compile.js';
+import type { AddressSet, ClusterView, Direction, L4Protocol, ModelPolicy, PolicyModel, PortMatch, TargetSet } from './model.js';
+import { CHAIN, jumpHash, policyChainName, ruleHash, SET, setName } from './names.js';
+import { selectorKey } from './selector.js';
+import type { DesiredChain, DesiredFirewall, DesiredIpset, DesiredJump, DesiredRule } from './types.js';
+import { indexView, namedPortOf, scopeKey, type IndexedPod, type ViewIndex } from './view_index.js';
+
+export const DEFAULT_VETH_MATCH = 'romana+';
+
+export interface RenderOptions extends CompileOptions {
+  /** iptables interface match for pod veths (default `romana+`). */
+  readonly vethMatch?: string;
+}
+
+const ESTABLISHED = '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT';
+
+/** Compiles the view's policies and renders the firewall of `node`. */
+export function renderNodeFirewall(view: ClusterView, node: string, opts: RenderOptions = {}): DesiredFirewall {
+  return renderModel(compiledModel(view, opts.segmentLabel ?? DEFAULT_SEGMENT_LABEL), view, node, opts);
+}
+
+const models = new WeakMap<object, Map<string, PolicyModel>>();
+
+/** compilePolicies memoized per view object, for rendering many nodes of one view. */
+function compiledModel(view: ClusterView, segmentLabel: string): PolicyModel {
+  let m = models.get(view);
+  if (!m) {
+    m = new Map();
+    models.set(view, m);
+  }
+  let model = m.get(segmentLabel);
+  if (!model) {
+    model = compilePolicies(view, { segmentLabel }).model;
+    m.set(segmentLabel, model);
+  }
+  return model;
+}
+
+/**
+ * Renders an already compiled model for `node` (the view supplies pods,
+ * namespaces and blocks): for rendering many nodes, or many renders, of one
+ * compiled model. The segment label is the model's.
+ */
+export function renderModel(model: PolicyModel, view: Pick<ClusterView, 'namespaces' | 'pods' | 'blocks'>, node: string, opts: Pick<RenderOptions, 'vethMatch'> = {}): DesiredFirewall {
+  const r = new NodeRenderer(indexView(view, model.segmentLabel), node, opts.vethMatch ?? DEFAULT_VETH_MATCH);
+  return r.render(model);
+}
+
+type Side = 'src' | 'dst';
+
+interface LocalTarget {
+  /** The dispatch match (`-m set --match-set … dst|src`), "" for the host. */
+  readonly match: string;
+  /** Members (pods as /32, blocks) for the isolation set. */
+  readonly members: readonly Cidr4[];
+  /** Local pods among the targets (named ports resolve against them for ingress). */
+  readonly pods: readonly IndexedPod[];
+}
+
+class NodeRenderer {
+  private readonly sets = new Map<string, DesiredIpset>();
+  private readonly localPods: readonly IndexedPod[];
+
+  constructor(
+    private readonly idx: ViewIndex,
+    private readonly node: string,
+    private readonly veth: string,
+  ) {
+    this.localPods = idx.podsByNode.get(node) ?? [];
+  }
+
+  render(model: PolicyModel): DesiredFirewall {
+    const ingressDispatch: string[] = [];
+    const egressDispatch: string[] = [];
+    const hostDispatch: string[] = [];
+    const isolated: Record<Direction, Cidr4[]> = { ingress: [], egress: [] };
+    const policyChains: DesiredChain[] = [];
+
+    for (const p of model.policies) {
+      const targets = p.targets.map((t) => this.localTarget(t, p.direction)).filter((t): t is LocalTarget => t !== null);
+      if (targets.length === 0) continue;
+      const host = p.targets.some((t) => t.kind === 'host');
+      const kind = host ? 'H' : p.direction === 'ingress' ? 'I' : 'E';
+      const chain = policyChainName(p.key, kind);
+      const action = p.direction === 'egress' ? CHAIN.EGRESS_OK : 'ACCEPT';
+      const targetPods = targets.flatMap((t) => t.pods);
+      policyChains.push(chainOf(chain, this.policyRules(p, action, targetPods)));
+      for (const t of targets) {
+        if (host && t.match === '') hostDispatch.push(`-j ${chain}`);
+        else if (p.direction === 'ingress') ingressDispatch.push(`${t.match} -j ${chain}`);
+        else egressDispatch.push(`${t.match} -j ${chain}`);
+        if (t.match !== '') isolated[p.direction].push(...t.members);
+      }
+    }
+
+    this.addSet(SET.ISOLATED_INGRESS, 'hash:net', () => isolated.ingress);
+    this.addSet(SET.ISOLATED_EGRESS, 'hash:net', () => isolated.egress);
+    const vIn = `-i ${this.veth}`;
+    const vOut = `-o ${this.veth}`;
+    const base: DesiredChain[] = [
+      chainOf(CHAIN.INPUT, [ESTABLISHED, ...unique(hostDispatch), hostDispatch.length > 0 ? '-j DROP' : '-j ACCEPT']),
+      chainOf(CHAIN.OUTPUT, ['-j ACCEPT']),
+      chainOf(CHAIN.FORWARD_IN, [ESTABLISHED, `${vIn} -j RETURN`, `-j ${CHAIN.INGRESS}`]),
+      chainOf(CHAIN.FORWARD_OUT, [ESTABLISHED, ...unique(egressDispatch), `-m set --match-set ${SET.ISOLATED_EGRESS} src -j DROP`, `-j ${CHAIN.EGRESS_OK}`]),
+      chainOf(CHAIN.INGRESS, [...unique(ingressDispatch), `-m set --match-set ${SET.ISOLATED_INGRESS} dst -j DROP`, '-j ACCEPT']),
+      chainOf(CHAIN.EGRESS_OK, [`${vOut} -j ${CHAIN.INGRESS}`, '-j ACCEPT']),
+    ];
+    policyChains.sort((a, b) => cmp(a.name, b.name));
+    const jumps: DesiredJump[] = [
+      jump('INPUT', vIn, CHAIN.INPUT),
+      jump('FORWARD', vOut, CHAIN.FORWARD_IN),
+      jump('FORWARD', vIn, CHAIN.FORWARD_OUT),
+      jump('OUTPUT', vOut, CHAIN.OUTPUT),
+    ];
+    const ipsets = [...this.sets.values()].sort((a, b) => cmp(a.name, b.name));
+    return { chains: [...base, ...policyChains], jumps, ipsets };
+  }
+
+  /** The target's local part, or null when it has nothing on this node. */
+  private localTarget(t: TargetSet, direction: Direction): LocalTarget | null {
+    const side: Side = direction === 'ingress' ? 'dst' : 'src';
+    switch (t.kind) {
+      case 'host':
+        return { match: '', members: [], pods: [] };
+      case 'pods': {
+        const pods = this.idx.podsIn(t.namespaces, t.pods).filter((p) => p.pod.node === this.node);
+        if (pods.length === 0) return null;
+        const name = setName('l', `${scopeKey(t.namespaces)}\0${selectorKey(t.pods)}`);
+        this.addSet(name, 'hash:ip', () => pods.map((p) => host(p.ip)));
+        return { match: `-m set --match-set ${name} ${side}`, members: pods.map((p) => host(p.ip)), pods };
+      }
+      case 'tenant': {
+        const pods = this.idx.tenantPods(t.tenant, t.segment).filter((p) => p.pod.node === this.node);
+        const blocks = this.idx.tenantBlocks(t.tenant, t.segment).filter((b) => b.block.host === this.node);
+        if (pods.length === 0 && blocks.length === 0) return null;
+        const members = [...blocks.map((b) => b.cidr), ...pods.map((p) => host(p.ip))];
+        const name = setName('k', tenantMeaning(t.tenant, t.segment));
+        this.addSet(name, 'hash:net', () => members);
+        return { match: `-m set --match-set ${name} ${side}`, members, pods };
+      }
+    }
+  }
+
+  /** The rules of one policy chain: for each rule, peers × port matches. */
+  private policyRules(p: ModelPolicy, action: string, targetPods: readonly IndexedPod[]): string[] {
+    const peerSide: Side = p.direction === 'ingress' ? 'src' : 'dst';
+    const out: string[] = [];
+    for (const rule of p.rules) {
+      const ports = this.portMatches(rule.ports, p.direction, targetPods);
+      if (ports.length === 0) continue;
+      for (const peer of rule.peers) {
+        const pm = this.peerMatch(peer, peerSide);
+        for (const port of ports) out.push(join(pm.addr, port.proto, pm.sets, port.sets, `-j ${action}`));
+      }
+    }
+    return unique(out);
+  }
+
+  private peerMatch(peer: AddressSet, side: Side): { addr: string; sets: string } {
+    switch (peer.kind) {
+      case 'all':
+        return { addr: '', sets: '' };
+      case 'pods': {
+        const name = setName('s', `${scopeKey(peer.namespaces)}\0${selectorKey(peer.pods)}`);
+        this.addSet(name, 'hash:ip', () => this.idx.podsIn(peer.namespaces, peer.pods).map((p) => host(p.ip)));
+        return { addr: '', sets: `-m set --match-set ${name} ${side}` };
+      }
+      case 'tenant': {
+        const name = setName('b', tenantMeaning(peer.tenant, peer.segment));
+        this.addSet(name, 'hash:net', () => [...this.idx.tenantBlocks(peer.tenant, peer.segment).map((b) => b.cidr), ...this.idx.tenantPods(peer.tenant, peer.segment).map((p) => host(p.ip))]);
+        return { addr: '', sets: `-m set --match-set ${name} ${side}` };
+      }
+      case 'cidr': {
+        // 0.0.0.0/0 matches everything and iptables-save omits it: render no address match, so the rule reads back as written.
+        const addr = peer.cidr.endsWith('/0') ? '' : `${side === 'src' ? '-s' : '-d'} ${peer.cidr}`;
+        if (peer.except.length === 0) return { addr, sets: '' };
+        const name = setName('x', `${peer.cidr}\0${peer.except.join(',')}`);
+        this.addSet(name, 'hash:net', () => peer.except.map(trustedCidr));
+        return { addr, sets: `-m set ! --match-set ${name} ${side}` };
+      }
+      case 'localBlocks': {
+        this.addSet(SET.LOCAL, 'hash:net', () => [...this.idx.blocks.filter((b) => b.block.host === this.node).map((b) => b.cidr), ...this.localPods.map((p) => host(p.ip))]);
+        return { addr: '', sets: `-m set --match-set ${SET.LOCAL} ${side}` };
+      }
+    }
+  }
+
+  /**
+   * Port matches of one rule: `proto` is the -p/-m part, `sets` a named
+   * port's destination set. Whole protocols absorb their port matches;
+   * numeric ports merge into ranges and then into multiport matches of at
+   * most 15 slots (a range takes two).
+   */
+  private portMatches(ports: readonly PortMatch[], direction: Direction, targetPods: readonly IndexedPod[]): Array<{ proto: string; sets: string }> {
+    if (ports.some((p) => p.kind === 'proto' && p.protocol === 'any')) return [{ proto: '', sets: '' }];
+    const whole = new Set(ports.flatMap((p) => (p.kind === 'proto' ? [p.protocol] : [])));
+    const out: Array<{ proto: string; sets: string }> = [];
+    for (const proto of ['tcp', 'udp', 'sctp', 'icmp'] as const) if (whole.has(proto)) out.push({ proto: `-p ${proto}`, sets: '' });
+    for (const proto of ['tcp', 'udp', 'sctp'] as const) {
+      if (whole.has(proto)) continue;
+      const ranges = mergeRanges(ports.flatMap((p) => (p.kind === 'port' && p.protocol === proto ? [[p.port, p.endPort] as [number, number]] : [])));
+      for (const chunk of multiportChunks(ranges)) {
+        if (chunk.length === 1) out.push({ proto: `-p ${proto} -m ${proto} --dport ${rangeText(chunk[0]!)}`, sets: '' });
+        else out.push({ proto: `-p ${proto} -m multiport --dports ${chunk.map(rangeText).join(',')}`, sets: '' });
+      }
+    }
+    if (!whole.has('icmp')) {
+      const types = new Set<string>();
+      for (const p of ports) if (p.kind === 'icmp') types.add(p.code === undefined ? `${p.type}` : `${p.type}/${p.code}`);
+      for (const t of [...types].sort()) out.push({ proto: `-p icmp -m icmp --icmp-type ${t}`, sets: '' });
+    }
+    const named = new Map<string, { protocol: L4Protocol; name: string }>();
+    for (const p of ports) if (p.kind === 'named' && !whole.has(p.protocol)) named.set(`${p.protocol}/${p.name}`, p);
+    for (const key of [...named.keys()].sort()) out.push(...this.namedPortMatches(named.get(key)!, direction, targetPods));
+    return out;
+  }
+
+  /**
+   * A named port matches a destination pod whose port of that name has the
+   * protocol and the packet's number. One match per distinct number, each
+   * restricted to the pods with that number by a set: for ingress the
+   * local pods (the destination is one of ours), for egress every pod.
+   */
+  private namedPortMatches(np: { protocol: L4Protocol; name: string }, direction: Direction, targetPods: readonly IndexedPod[]): Array<{ proto: string; sets: string }> {
+    const byNumber = this.idx.namedPort(np.protocol, np.name);
+    let numbers: number[];
+    if (direction === 'ingress') {
+      const set = new Set<number>();
+      for (const p of targetPods) {
+        const n = namedPortOf(p.pod, np.protocol, np.name);
+        if (n !== undefined) set.add(n);
+      }
+      numbers = [...set];
+    } else numbers = [...byNumber.keys()];
+    const role = direction === 'ingress' ? 'm' : 'n';
+    return numbers
+      .sort((a, b) => a - b)
+      .map((n) => {
+        const name = setName(role, `${np.protocol}\0${np.name}\0${n}`);
+        const pods = byNumber.get(n) ?? [];
+        this.addSet(name, 'hash:ip', () => (direction === 'ingress' ? pods.filter((p) => p.pod.node === this.node) : pods).map((p) => host(p.ip)));
+        return { proto: `-p ${np.protocol} -m ${np.protocol} --dport ${n}`, sets: `-m set --match-set ${name} dst` };
+      });
+  }
+
+  /** Declares a set once; `members` is only evaluated the first time (many rules share a set). */
+  private addSet(name: string, type: DesiredIpset['type'], members: () => readonly Cidr4[]): void {
+    if (this.sets.has(name)) return;
+    this.sets.set(name, { name, type, members: formatMembers(members(), type) });
+  }
+}
+
+function tenantMeaning(tenant: string, segment: string | undefined): string {
+  return segment === undefined ? `tenant\0${tenant}` : `tenant\0${tenant}\0segment\0${segment}`;
+}
+
+function host(ip: number): Cidr4 {
+  return { base: ip, prefix: 32 };
+}
+
+/**
+ * Members sorted by address then prefix, without duplicates and, in a
+ * hash:net set, without entries inside another entry (a pod's /32 inside
+ * its block): fewer members, same matches. Written as ipset save prints
+ * them (a hash:net /32 as a bare address), so the agent can compare with
+ * what it reads back.
+ */
+function formatMembers(members: readonly Cidr4[], type: DesiredIpset['type']): string[] {
+  // Sorted this way, a covering network comes before everything it covers.
+  const sorted = [...members].sort((a, b) => a.base - b.base || a.prefix - b.prefix);
+  const out: string[] = [];
+  let cover: Cidr4 | undefined;
+  for (const m of sorted) {
+    if (cover && cidrContains(cover, m)) continue;
+    cover = m;
+    out.push(type === 'hash:ip' || m.prefix === 32 ? formatIPv4(m.base) : formatCidr(m));
+  }
+  return out;
+}
+
+function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: Array<[number, number]> = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** iptables' multiport takes at most 15 ports, a range counting as two. */
+const MULTIPORT_SLOTS = 15;
+
+function multiportChunks(ranges: Array<[number, number]>): Array<Array<[number, number]>> {
+  const out: Array<Array<[number, number]>> = [];
+  let cur: Array<[number, number]> = [];
+  let used = 0;
+  for (const r of ranges) {
+    const cost = r[0] === r[1] ? 1 : 2;
+    if (used + cost > MULTIPORT_SLOTS) {
+      out.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(r);
+    used += cost;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+function rangeText(r: [number, number]): string {
+  return r[0] === r[1] ? `${r[0]}` : `${r[0]}:${r[1]}`;
+}
+
+function join(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(' ');
+}
+
+function unique(specs: string[]): string[] {
+  return [...new Set(specs.map((s) => s.trim()))];
+}
+
+function chainOf(name: string, specs: readonly string[]): DesiredChain {
+  const rules: DesiredRule[] = [];
+  let prev = '';
+  for (const spec of specs) {
+    const hash = ruleHash(name, prev, spec);
+    rules.push({ spec, hash });
+    prev = hash;
+  }
+  return { name, rules };
+}
+
+function jump(from: DesiredJump['from'], match: string, to: string): DesiredJump {
+  return { from, to, match, hash: jumpHash(from, match, to) };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
