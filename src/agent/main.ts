@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { notImplemented } from '../shared/not_implemented.js';
+/** romana-agent executable: all logic lives in run.ts (STYLE §5). */
+import { runAgent } from './run.js';
 
-notImplemented('romana-agent', 4);
+runAgent(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`romana-agent: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

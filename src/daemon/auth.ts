@@ -4,7 +4,8 @@
  * Token file: one `<token> <role>` per line, `#` starts a comment, blank
  * lines ignored. Roles:
  *   admin      everything
- *   agent      reads, POST/DELETE /address, POST /hosts/{name}/heartbeat
+ *   agent      reads, POST/DELETE /address, POST /hosts/{name}/heartbeat,
+ *              PUT/DELETE /endpoints/{ns}/{pod} (the CNI plugin uses the agent token)
  *   read-only  reads (GET) only
  * Each route declares the access it needs (`Access`); /healthz and /readyz
  * are open so that probes need no secret.
@@ -23,11 +24,11 @@ export const ROLES = ['admin', 'agent', 'read-only'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a route requires. */
-export type Access = 'open' | 'read' | 'allocate' | 'heartbeat' | 'admin';
+export type Access = 'open' | 'read' | 'allocate' | 'heartbeat' | 'endpoint' | 'admin';
 
 const ALLOWED: Readonly<Record<Role, ReadonlySet<Access>>> = {
-  admin: new Set<Access>(['read', 'allocate', 'heartbeat', 'admin']),
-  agent: new Set<Access>(['read', 'allocate', 'heartbeat']),
+  admin: new Set<Access>(['read', 'allocate', 'heartbeat', 'endpoint', 'admin']),
+  agent: new Set<Access>(['read', 'allocate', 'heartbeat', 'endpoint']),
   'read-only': new Set<Access>(['read']),
 };
 

@@ -13,7 +13,8 @@
  *   --host, --port, --data-dir, --etcd-endpoints, --etcd-prefix,
  *   --initial-network FILE, --network-cidr-overrides name=CIDR,...,
  *   --cloud aws, --aws-region REGION, --service-cluster-ip-range CIDR,
- *   --token-file FILE, --log-level LEVEL, --watch-buffer-bytes N, --help.
+ *   --token-file FILE, --log-level LEVEL, --watch-buffer-bytes N,
+ *   --socket PATH (also serve on a unix socket), --help.
  */
 import { parseArgs } from 'node:util';
 import { formatCidr, parseCidr4 } from '../core/ip.js';
@@ -43,6 +44,8 @@ export interface DaemonConfig {
   readonly logLevel: LogLevel;
   /** Bytes a /watch client may leave unread before its stream is ended (see watch_stream.ts). */
   readonly watchBufferBytes: number;
+  /** Unix socket path served in addition to host:port, or null. */
+  readonly socket: string | null;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -77,6 +80,8 @@ Flags:
   --log-level LEVEL               ${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})
   --watch-buffer-bytes N          unread bytes a /watch client may lag before its stream
                                   is ended (default ${DEFAULTS.watchBufferBytes})
+  --socket PATH                   also serve the API on this unix socket (agents in
+                                  network namespaces use it: --daemon unix:PATH)
   -h, --help                      print this help
 
 Without --initial-network or --cloud the built-in "kubeadm" topology
@@ -102,6 +107,7 @@ const OPTIONS = {
   'token-file': { type: 'string' },
   'log-level': { type: 'string' },
   'watch-buffer-bytes': { type: 'string' },
+  socket: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -206,6 +212,10 @@ export function parseDaemonArgs(argv: readonly string[]): ParseResult {
     else watchBufferBytes = Number(wb);
   }
 
+  const socket = nonEmpty('socket') ?? null;
+  // sockaddr_un holds 108 bytes including the terminating NUL.
+  if (socket !== null && Buffer.byteLength(socket) > 107) problems.push(`invalid --socket ${q(socket)}: longer than 107 bytes (the unix socket limit)`);
+
   if (problems.length > 0) return { kind: 'error', problems };
   const config: DaemonConfig = Object.freeze({
     host,
@@ -222,6 +232,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParseResult {
     tokenFile,
     logLevel,
     watchBufferBytes,
+    socket,
   });
   return { kind: 'config', config };
 }

@@ -8,6 +8,10 @@
  * authorised by the route's declared access (auth.ts) when a token table
  * is given.
  *
+ * With `config.socket` the same routes are also served on a unix socket
+ * (agents in network namespaces reach the daemon through the file system);
+ * a stale socket file left by a crash is replaced.
+ *
  * Shutdown (SIGTERM): stop accepting connections, end /watch streams (their
  * clients resume elsewhere by revision), let in-flight requests finish
  * (bounded by `drainMs`, then connections are cut), close the IPAM watch
@@ -16,6 +20,7 @@
  * Concurrency rule: one startDaemon per process in production; all services
  * share the one Store and IpamService.
  */
+import { lstatSync, unlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { validateTopology } from '../core/topology/index.js';
@@ -29,10 +34,13 @@ import { isLoopbackHost, type DaemonConfig } from './config.js';
 import { HeartbeatService } from './heartbeats.js';
 import type { InitialTopology } from './initial_topology.js';
 import { IpamService } from './ipam_service.js';
+import { EndpointService } from './endpoints.js';
 import { createDaemonMetrics, instrumentStore } from './metrics.js';
+import { NetpolService } from './netpols.js';
 import { PolicyService } from './policies.js';
 import { registerAdminRoutes } from './routes_admin.js';
 import { registerIpamRoutes } from './routes_ipam.js';
+import { registerK8sRoutes } from './routes_k8s.js';
 import { registerIndexRoute, registerSystemRoutes } from './routes_system.js';
 import type { DaemonServices } from './services.js';
 import { TenantService } from './tenants.js';
@@ -54,6 +62,8 @@ export interface RunningDaemon {
   readonly port: number;
   readonly services: DaemonServices;
   readonly server: Server;
+  /** The unix socket also served (config.socket), or null. */
+  readonly socketPath: string | null;
   stop(): Promise<void>;
 }
 
@@ -97,6 +107,8 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     tenants: new TenantService(store, ipam),
     policies: new PolicyService(store),
     heartbeats: new HeartbeatService(store, (name) => ipam!.host(name) !== undefined),
+    endpoints: new EndpointService(store),
+    netpols: new NetpolService(store),
     metrics,
     log,
     watchStreams: new Set<WatchStreamHandle>(),
@@ -104,20 +116,24 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
   const router = new Router<Access>();
   registerIpamRoutes(router, services);
   registerAdminRoutes(router, services);
+  registerK8sRoutes(router, services);
   registerSystemRoutes(router, services);
   registerIndexRoute(router);
 
   const tokens = opts.tokens;
-  const server = createJsonServer<Access>({
-    router,
-    log,
-    metrics: metrics.http,
-    before: tokens
-      ? (ctx) => {
-          authorize(tokens, ctx.req.headers.authorization, ctx.route.meta, `${ctx.method} ${ctx.route.pattern}`);
-        }
-      : undefined,
-  });
+  const makeServer = (): Server =>
+    createJsonServer<Access>({
+      router,
+      log,
+      metrics: metrics.http,
+      before: tokens
+        ? (ctx) => {
+            authorize(tokens, ctx.req.headers.authorization, ctx.route.meta, `${ctx.method} ${ctx.route.pattern}`);
+          }
+        : undefined,
+    });
+  const server = makeServer();
+  let unixServer: Server | null = null;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -125,11 +141,26 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
       server.off('error', reject);
       resolve();
     });
-  }).catch(async (e) => {
-    await ipam!.close();
-    await store.close();
-    throw e;
-  });
+  })
+    .then(async () => {
+      if (config.socket === null) return;
+      const sock = config.socket;
+      unixServer = makeServer();
+      removeStaleSocket(sock);
+      await new Promise<void>((resolve, reject) => {
+        unixServer!.once('error', reject);
+        unixServer!.listen(sock, () => {
+          unixServer!.off('error', reject);
+          resolve();
+        });
+      });
+    })
+    .catch(async (e) => {
+      if (server.listening) await closeGracefully(server, 0);
+      await ipam!.close();
+      await store.close();
+      throw e;
+    });
   const addr = server.address() as AddressInfo;
   const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${hostForUrl}:${addr.port}`;
@@ -137,6 +168,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
   if (!tokens && !isLoopbackHost(config.host)) {
     log.warn({ host: config.host }, `serving on ${config.host} without --token-file: anyone who can reach this address can change the network`);
   }
+  if (config.socket !== null) log.info({ socket: config.socket }, `also serving on unix:${config.socket}`);
   log.info({ url, host: config.host, port: addr.port, auth: tokens ? `${tokens.size} token(s)` : 'none' }, `listening on ${url}`);
 
   let stopping: Promise<void> | undefined;
@@ -144,12 +176,24 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     stopping ??= (async () => {
       log.info('shutting down');
       for (const w of [...services.watchStreams]) w.end();
-      await closeGracefully(server, opts.drainMs ?? 10_000);
+      await Promise.all([server, unixServer].filter((s): s is Server => s !== null).map((s) => closeGracefully(s, opts.drainMs ?? 10_000)));
       await ipam!.close();
       await store.close();
       log.info('stopped');
     })();
     return stopping;
   };
-  return { url, port: addr.port, services, server, stop };
+  return { url, port: addr.port, services, server, socketPath: config.socket, stop };
+}
+
+/** Removes a socket file left by a daemon that did not stop cleanly; anything else at that path is an error. */
+function removeStaleSocket(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`--socket ${JSON.stringify(path)} exists and is not a socket: refusing to replace it`);
+  unlinkSync(path);
 }

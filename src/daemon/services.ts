@@ -9,7 +9,9 @@ import type { Access } from './auth.js';
 import type { DaemonConfig } from './config.js';
 import type { HeartbeatService } from './heartbeats.js';
 import type { IpamService } from './ipam_service.js';
+import type { EndpointService } from './endpoints.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { NetpolService } from './netpols.js';
 import type { PolicyService } from './policies.js';
 import type { TenantService } from './tenants.js';
 import type { WatchStreamHandle } from './watch_stream.js';
@@ -22,6 +24,8 @@ export interface DaemonServices {
   readonly tenants: TenantService;
   readonly policies: PolicyService;
   readonly heartbeats: HeartbeatService;
+  readonly endpoints: EndpointService;
+  readonly netpols: NetpolService;
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
   /** Open /watch streams (ended on shutdown). */

@@ -5,7 +5,10 @@
  *
  * Rules:
  * - Creating what exists is a no-op answered with the existing record
- *   (`created: false`); there is nothing else in a tenant that could differ.
+ *   (`created: false`); POST carries only the name, so nothing could differ.
+ * - PUT /tenants/{name} {labels} creates the tenant or replaces its labels
+ *   (a tenant is a Kubernetes namespace to the firewall, and
+ *   namespaceSelector matches these labels).
  * - A segment belongs to an existing tenant (404 otherwise).
  * - Deleting a tenant deletes its segments in the same transaction; it is
  *   refused (409 RESOURCE_IN_USE) while the IPAM holds addresses of the
@@ -45,6 +48,34 @@ export interface TenantView {
   segments: string[];
   /** Addresses the IPAM holds for this tenant. */
   addresses: number;
+  /** Present only for tenants that were given labels (keeps the original's shape otherwise). */
+  labels?: Record<string, string>;
+}
+
+/** Kubernetes label keys ([prefix/]name) and values; both bounded as Kubernetes bounds them. */
+const LABEL_NAME_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+const LABEL_PREFIX_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Checks a label map; INVALID_ARGUMENT naming the first bad key or value. */
+export function checkLabels(labels: unknown, field = 'labels'): asserts labels is Record<string, string> {
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    throw new RomanaError('INVALID_ARGUMENT', `Invalid ${field}: expected an object of string values`, { details: { field, value: labels ?? null } });
+  }
+  for (const [k, v] of Object.entries(labels)) {
+    const slash = k.lastIndexOf('/');
+    const prefix = slash >= 0 ? k.slice(0, slash) : null;
+    const name = slash >= 0 ? k.slice(slash + 1) : k;
+    if (name.length > 63 || !LABEL_NAME_RE.test(name) || (prefix !== null && (prefix.length > 253 || !LABEL_PREFIX_RE.test(prefix)))) {
+      throw new RomanaError('INVALID_ARGUMENT', `Invalid ${field} key ${JSON.stringify(k)}: must be [prefix/]name as in Kubernetes labels`, {
+        details: { field: `${field}.${k}`, value: k },
+      });
+    }
+    if (typeof v !== 'string' || v.length > 63 || (v !== '' && !LABEL_NAME_RE.test(v))) {
+      throw new RomanaError('INVALID_ARGUMENT', `Invalid ${field} value ${JSON.stringify(v)} for ${JSON.stringify(k)}: must be at most 63 letters, digits, "-", "_" or "."`, {
+        details: { field: `${field}.${k}`, value: v ?? null },
+      });
+    }
+  }
 }
 
 export interface SegmentView {
@@ -104,6 +135,21 @@ export class TenantService {
     return { tenant: await this.getTenant(name), created: r.succeeded };
   }
 
+  /** Creates the tenant with `labels`, or replaces the labels of the existing one. */
+  async putTenant(name: unknown, labels: unknown): Promise<{ tenant: TenantView; created: boolean }> {
+    checkTenantName(name);
+    checkLabels(labels);
+    const key = tenantKey(name);
+    const rec: TenantRecord = { schema: 1, name, labels: { ...labels } };
+    for (let i = 0; i < ATTEMPTS; i++) {
+      const cur = await this.store.get(key);
+      if (cur) decodeTenantRecord(cur.key, cur.value);
+      const r = await this.store.txn([{ key, modRevision: cur?.modRevision ?? 0 }], [{ op: 'put', key, value: JSON.stringify(rec) }]);
+      if (r.succeeded) return { tenant: await this.getTenant(name), created: cur === null };
+    }
+    throw raced(`set the labels of tenant ${JSON.stringify(name)}`);
+  }
+
   async listTenants(): Promise<{ tenants: TenantView[]; revision: number }> {
     const [ts, ss] = await Promise.all([this.store.range(TENANTS_PREFIX), this.store.range(SEGMENTS_PREFIX)]);
     const segs = new Map<string, string[]>();
@@ -116,7 +162,9 @@ export class TenantService {
     const counts = this.addressCounts();
     const tenants = ts.kvs.map((kv) => {
       const t = decodeTenantRecord(kv.key, kv.value);
-      return { name: t.name, segments: segs.get(t.name) ?? [], addresses: counts.get(t.name) ?? 0 };
+      const view: TenantView = { name: t.name, segments: segs.get(t.name) ?? [], addresses: counts.get(t.name) ?? 0 };
+      if (t.labels !== undefined) view.labels = t.labels;
+      return view;
     });
     return { tenants, revision: Math.max(ts.revision, ss.revision) };
   }
@@ -125,9 +173,11 @@ export class TenantService {
     checkTenantName(name);
     const [t, ss] = await Promise.all([this.store.get(tenantKey(name)), this.store.range(tenantSegmentsPrefix(name))]);
     if (!t) throw tenantNotFound(name);
-    decodeTenantRecord(t.key, t.value);
+    const rec = decodeTenantRecord(t.key, t.value);
     const segments = ss.kvs.map((kv) => decodeSegmentRecord(kv.key, kv.value).name);
-    return { name, segments, addresses: this.ipam.addresses({ tenant: name }).length };
+    const view: TenantView = { name, segments, addresses: this.ipam.addresses({ tenant: name }).length };
+    if (rec.labels !== undefined) view.labels = rec.labels;
+    return view;
   }
 
   /** Deletes the tenant and its segments; returns what was deleted. */

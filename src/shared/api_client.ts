@@ -14,6 +14,9 @@
  *   error line (fell behind, compacted history) is thrown as a RomanaError
  *   whose `details.resume_since` says where to resume.
  * - Path parameters are percent-encoded; bodies are JSON.
+ * - The daemon is reached over TCP (`http://host:port`) or over a unix
+ *   socket (`unix:/path/to/socket` as the base URL, or `socketPath`), which
+ *   is how agents and the CNI plugin inside network namespaces reach it.
  *
  * Concurrency rule: a client may be used concurrently; close() ends its
  * connections (in-flight calls fail).
@@ -27,16 +30,21 @@ import type {
   AddressJson,
   AllocateRequest,
   BlocksJson,
+  EndpointJson,
+  EndpointRequest,
+  EndpointsJson,
   HeartbeatJson,
   HostJson,
   HostRequest,
   HostsJson,
   NetworkJson,
+  NetworkPoliciesJson,
   PolicyAddJson,
   ReadyJson,
   ReservationJson,
   SegmentJson,
   SegmentsJson,
+  SnapshotJson,
   TenantJson,
   TenantsJson,
   TopologyUpdateJson,
@@ -49,8 +57,10 @@ export type * from './api_types.js';
 export const DEFAULT_DAEMON_URL = 'http://127.0.0.1:9600';
 
 export interface ApiClientOptions {
-  /** e.g. "http://127.0.0.1:9600" (a path prefix is kept). */
+  /** e.g. "http://127.0.0.1:9600" (a path prefix is kept), or "unix:/run/romana/daemon.sock". */
   baseUrl?: string;
+  /** Connect through this unix socket (the URL's host is then only the Host header). */
+  socketPath?: string;
   /** Bearer token (daemon --token-file). */
   token?: string;
   /** Deadline per unary request (default 10 s). */
@@ -84,6 +94,8 @@ export interface WatchStream extends AsyncIterable<WatchEventJson> {
 
 interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
+  /** Repeated query parameters (?prefix=a&prefix=b). */
+  multi?: Record<string, readonly string[]>;
   body?: unknown;
   /** Status codes that are success (default any 2xx). */
   raw?: boolean;
@@ -91,17 +103,39 @@ interface CallOptions {
 
 const enc = encodeURIComponent;
 
+/**
+ * Splits a daemon address into the HTTP base URL and, for `unix:` addresses
+ * (`unix:/path`, `unix:///path`), the socket path.
+ */
+export function parseDaemonAddress(address: string): { baseUrl: string; socketPath?: string } {
+  if (address.startsWith('unix:')) {
+    let p = address.slice('unix:'.length);
+    if (p.startsWith('//')) p = p.slice(2);
+    if (!p.startsWith('/')) throw new RomanaError('INVALID_ARGUMENT', `Invalid daemon address ${JSON.stringify(address)}: a unix socket needs an absolute path (unix:/path)`);
+    return { baseUrl: 'http://localhost', socketPath: p };
+  }
+  return { baseUrl: address };
+}
+
 export class RomanaClient {
   readonly baseUrl: string;
+  /** Set when the daemon is reached over a unix socket. */
+  readonly socketPath: string | undefined;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
   private readonly agent: Dispatcher;
 
   constructor(opts: ApiClientOptions = {}) {
-    this.baseUrl = (opts.baseUrl ?? DEFAULT_DAEMON_URL).replace(/\/+$/, '');
+    const addr = parseDaemonAddress(opts.baseUrl ?? DEFAULT_DAEMON_URL);
+    this.baseUrl = addr.baseUrl.replace(/\/+$/, '');
+    this.socketPath = opts.socketPath ?? addr.socketPath;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.agent = new Agent({ connections: opts.connections ?? 16, keepAliveTimeout: 30_000 });
+    this.agent = new Agent({
+      connections: opts.connections ?? 16,
+      keepAliveTimeout: 30_000,
+      ...(this.socketPath === undefined ? {} : { connect: { socketPath: this.socketPath } }),
+    });
   }
 
   async close(): Promise<void> {
@@ -230,6 +264,59 @@ export class RomanaClient {
     return this.call('DELETE', `/tenants/${enc(tenant)}/segments/${enc(name)}`);
   }
 
+  /** Creates the tenant with these namespace labels, or replaces its labels. */
+  async putTenant(name: string, labels: Record<string, string>): Promise<{ tenant: TenantJson; created: boolean }> {
+    const r = await this.callWithStatus<TenantJson>('PUT', `/tenants/${enc(name)}`, { body: { labels } });
+    return { tenant: r.body, created: r.status === 201 };
+  }
+
+  // ---------- endpoints (pods) ----------
+
+  listEndpoints(filter: { node?: string; namespace?: string } = {}): Promise<EndpointsJson> {
+    return this.call('GET', '/endpoints', { query: { ...filter } });
+  }
+
+  getEndpoint(namespace: string, pod: string): Promise<EndpointJson> {
+    return this.call('GET', `/endpoints/${enc(namespace)}/${enc(pod)}`);
+  }
+
+  /** Merges the given fields into the endpoint (creating it); `created` when it did not exist. */
+  async putEndpoint(namespace: string, pod: string, body: EndpointRequest): Promise<{ endpoint: EndpointJson; created: boolean }> {
+    const r = await this.callWithStatus<EndpointJson>('PUT', `/endpoints/${enc(namespace)}/${enc(pod)}`, { body });
+    return { endpoint: r.body, created: r.status === 201 };
+  }
+
+  deleteEndpoint(namespace: string, pod: string): Promise<EndpointJson> {
+    return this.call('DELETE', `/endpoints/${enc(namespace)}/${enc(pod)}`);
+  }
+
+  // ---------- Kubernetes NetworkPolicies ----------
+
+  listNetworkPolicies(namespace?: string): Promise<NetworkPoliciesJson> {
+    return this.call('GET', '/k8s/networkpolicies', { query: { namespace } });
+  }
+
+  getNetworkPolicy(namespace: string, name: string): Promise<Record<string, unknown>> {
+    return this.call('GET', `/k8s/networkpolicies/${enc(namespace)}/${enc(name)}`);
+  }
+
+  /** Stores the NetworkPolicy object verbatim; `created` when it did not exist. */
+  async putNetworkPolicy(namespace: string, name: string, object: unknown): Promise<{ object: Record<string, unknown>; created: boolean }> {
+    const r = await this.callWithStatus<Record<string, unknown>>('PUT', `/k8s/networkpolicies/${enc(namespace)}/${enc(name)}`, { body: object });
+    return { object: r.body, created: r.status === 201 };
+  }
+
+  deleteNetworkPolicy(namespace: string, name: string): Promise<Record<string, unknown>> {
+    return this.call('DELETE', `/k8s/networkpolicies/${enc(namespace)}/${enc(name)}`);
+  }
+
+  // ---------- snapshot ----------
+
+  /** Raw records under `prefixes` (all when empty) and a revision to watch from. */
+  snapshot(prefixes: readonly string[] = []): Promise<SnapshotJson> {
+    return this.call('GET', '/snapshot', { query: {}, multi: { prefix: prefixes } });
+  }
+
   // ---------- policies ----------
 
   listPolicies(): Promise<RomanaPolicy[]> {
@@ -350,6 +437,7 @@ export class RomanaClient {
   ): Promise<{ status: number; body: Dispatcher.ResponseData['body']; headers: Dispatcher.ResponseData['headers'] }> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, vs] of Object.entries(opts.multi ?? {})) for (const v of vs) url.searchParams.append(k, v);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     let payload: string | undefined;

@@ -154,3 +154,46 @@ export interface WatchEventJson {
   /** The stored JSON (with its `schema`); null for a delete. */
   value: unknown;
 }
+
+export interface EndpointPortJson {
+  name?: string;
+  containerPort: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/** A pod as the firewall sees it (GET/PUT /endpoints/{namespace}/{pod}). */
+export interface EndpointJson {
+  namespace: string;
+  pod: string;
+  labels: Record<string, string>;
+  ip: string | null;
+  node: string | null;
+  ports: EndpointPortJson[];
+  /** Store revision of the record (of the delete, for DELETE answers). */
+  revision: number;
+}
+
+/** Body of PUT /endpoints/{namespace}/{pod}: present fields replace, absent ones are kept, null clears ip/node. */
+export interface EndpointRequest {
+  labels?: Record<string, string>;
+  ip?: string | null;
+  node?: string | null;
+  ports?: Array<{ name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }>;
+}
+
+export interface EndpointsJson {
+  endpoints: EndpointJson[];
+  revision: number;
+}
+
+export interface NetworkPoliciesJson {
+  /** The stored networking.k8s.io/v1 NetworkPolicy objects. */
+  items: Array<Record<string, unknown>>;
+  revision: number;
+}
+
+/** GET /snapshot: raw records under the requested prefixes, consistent enough to watch from `revision`. */
+export interface SnapshotJson {
+  revision: number;
+  records: Array<{ key: string; value: unknown; mod_revision: number }>;
+}

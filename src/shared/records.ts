@@ -7,6 +7,8 @@
  *   segments/<tenant>/<name>   -> SegmentRecord
  *   policies/<id>              -> PolicyRecord (the normalized policy plus `schema`)
  *   leases/agents/<host>       -> AgentLeaseRecord (attached to a store lease)
+ *   endpoints/<ns>/<pod>       -> EndpointRecord (a pod as the firewall sees it: labels, IP, node, ports)
+ *   netpols/<ns>/<name>        -> NetpolRecord (a Kubernetes NetworkPolicy, stored verbatim)
  *
  * Values are JSON with a `schema` number; decoding checks it and the fields
  * a reader relies on, and reports anything else as STORE_CORRUPT naming the
@@ -21,6 +23,8 @@ export const TENANTS_PREFIX = 'tenants/';
 export const SEGMENTS_PREFIX = 'segments/';
 export const POLICIES_PREFIX = 'policies/';
 export const AGENT_LEASES_PREFIX = 'leases/agents/';
+export const ENDPOINTS_PREFIX = 'endpoints/';
+export const NETPOLS_PREFIX = 'netpols/';
 
 export const tenantKey = (name: string): string => `${TENANTS_PREFIX}${name}`;
 /** segments/<tenant>/ — every segment of one tenant. */
@@ -28,10 +32,48 @@ export const tenantSegmentsPrefix = (tenant: string): string => `${SEGMENTS_PREF
 export const segmentKey = (tenant: string, name: string): string => `${SEGMENTS_PREFIX}${tenant}/${name}`;
 export const policyKey = (id: string): string => `${POLICIES_PREFIX}${id}`;
 export const agentLeaseKey = (host: string): string => `${AGENT_LEASES_PREFIX}${host}`;
+export const endpointKey = (namespace: string, pod: string): string => `${ENDPOINTS_PREFIX}${namespace}/${pod}`;
+/** endpoints/<ns>/ — every endpoint of one namespace. */
+export const namespaceEndpointsPrefix = (namespace: string): string => `${ENDPOINTS_PREFIX}${namespace}/`;
+export const netpolKey = (namespace: string, name: string): string => `${NETPOLS_PREFIX}${namespace}/${name}`;
 
 export interface TenantRecord {
   schema: 1;
   name: string;
+  /** Namespace labels (PUT /tenants/{name}); absent for tenants created without any. */
+  labels?: Record<string, string>;
+}
+
+export type EndpointProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface EndpointPort {
+  /** IANA service name the pod gives the port (NetworkPolicy named ports resolve against it). */
+  name?: string;
+  containerPort: number;
+  protocol: EndpointProtocol;
+}
+
+/**
+ * One pod. Written in parts by different writers (the listener: labels and
+ * ports; the CNI plugin: ip and node), so every field but the names may be
+ * missing until its writer has been.
+ */
+export interface EndpointRecord {
+  schema: 1;
+  namespace: string;
+  pod: string;
+  labels: Record<string, string>;
+  ip?: string;
+  node?: string;
+  ports: EndpointPort[];
+}
+
+export interface NetpolRecord {
+  schema: 1;
+  namespace: string;
+  name: string;
+  /** The networking.k8s.io/v1 NetworkPolicy as it was PUT (metadata.namespace filled in). */
+  object: Record<string, unknown>;
 }
 
 export interface SegmentRecord {
@@ -61,9 +103,66 @@ function requireString(key: string, rec: Record<string, unknown>, field: string,
   return v;
 }
 
+function optionalStringMap(key: string, rec: Record<string, unknown>, field: string): Record<string, string> | undefined {
+  const v = rec[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt(key, `"${field}" must be an object of strings`);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') throw corrupt(key, `"${field}.${k}" must be a string`);
+  return v as Record<string, string>;
+}
+
 export function decodeTenantRecord(key: string, value: string): TenantRecord {
   const rec = decodeJsonRecord(key, value);
-  return { schema: 1, name: requireString(key, rec, 'name', rest(key, TENANTS_PREFIX)) };
+  const name = requireString(key, rec, 'name', rest(key, TENANTS_PREFIX));
+  const labels = optionalStringMap(key, rec, 'labels');
+  return labels === undefined ? { schema: 1, name } : { schema: 1, name, labels };
+}
+
+/** Splits "<a>/<b>" after `prefix`; both parts non-empty, or null. */
+function twoPart(key: string, prefix: string): [string, string] | null {
+  const tail = rest(key, prefix);
+  const slash = tail.indexOf('/');
+  if (slash <= 0 || slash === tail.length - 1) return null;
+  return [tail.slice(0, slash), tail.slice(slash + 1)];
+}
+
+export function decodeEndpointRecord(key: string, value: string): EndpointRecord {
+  const rec = decodeJsonRecord(key, value);
+  const parts = twoPart(key, ENDPOINTS_PREFIX);
+  if (parts === null) throw corrupt(key, 'the key is not endpoints/<namespace>/<pod>');
+  const namespace = requireString(key, rec, 'namespace', parts[0]);
+  const pod = requireString(key, rec, 'pod', parts[1]);
+  const labels = optionalStringMap(key, rec, 'labels') ?? {};
+  const out: EndpointRecord = { schema: 1, namespace, pod, labels, ports: [] };
+  for (const f of ['ip', 'node'] as const) {
+    const v = rec[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw corrupt(key, `"${f}" must be a string`);
+    out[f] = v;
+  }
+  const ports = rec.ports ?? [];
+  if (!Array.isArray(ports)) throw corrupt(key, '"ports" must be a list');
+  for (const [i, p] of ports.entries()) {
+    const o = p as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || !Number.isInteger(o.containerPort)) throw corrupt(key, `"ports[${i}].containerPort" must be an integer`);
+    const protocol = o.protocol ?? 'TCP';
+    if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') throw corrupt(key, `"ports[${i}].protocol" must be TCP, UDP or SCTP`);
+    const port: EndpointPort = { containerPort: o.containerPort as number, protocol };
+    if (typeof o.name === 'string') port.name = o.name;
+    out.ports.push(port);
+  }
+  return out;
+}
+
+export function decodeNetpolRecord(key: string, value: string): NetpolRecord {
+  const rec = decodeJsonRecord(key, value);
+  const parts = twoPart(key, NETPOLS_PREFIX);
+  if (parts === null) throw corrupt(key, 'the key is not netpols/<namespace>/<name>');
+  const namespace = requireString(key, rec, 'namespace', parts[0]);
+  const name = requireString(key, rec, 'name', parts[1]);
+  const object = rec.object;
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) throw corrupt(key, '"object" must be the NetworkPolicy object');
+  return { schema: 1, namespace, name, object: object as Record<string, unknown> };
 }
 
 export function decodeSegmentRecord(key: string, value: string): SegmentRecord {
