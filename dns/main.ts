@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { notImplemented } from '../src/shared/not_implemented.js';
+/** romana-dns executable: all logic lives in run.ts (STYLE §5). */
+import { runDns } from './run.js';
 
-notImplemented('romana-dns', 7);
+runDns(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`romana-dns: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,160 @@
+/**
+ * romana-dns configuration: command-line flags, /etc/resolv.conf and the
+ * kube-dns ConfigMap directory, parsed once, validated and frozen (STYLE §6).
+ *
+ * The ConfigMap (`kube-dns` in kube-system) is mounted as a directory with
+ * one file per key, as kube-dns's `--config-dir` reads it:
+ *   stubDomains:          {"acme.local": ["1.2.3.4", "1.2.3.5:5353"]}
+ *   upstreamNameservers:  ["8.8.8.8", "8.8.4.4"]
+ * `upstreamNameservers` replaces the resolvers from `--upstream` or
+ * /etc/resolv.conf, as in kube-dns where the ConfigMap is the live knob.
+ *
+ * Concurrency rule: pure functions except the two file readers.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isLogLevel, type LogLevel } from '../src/shared/log.js';
+import { parseUpstream, type Upstream, type UpstreamConfig } from './forward.js';
+
+export const USAGE = `Usage: romana-dns [options]
+
+Serves Kubernetes DNS-Based Service Discovery (schema 1.1.0) for the cluster
+domain, with Romana's extension (service answers carry VIPs/external IPs and
+endpoint pod IPs), and forwards other names to upstream resolvers.
+
+Options:
+  --listen ADDR         address to serve DNS on (default 0.0.0.0)
+  --port N              UDP and TCP port (default 53; 0 picks a free one)
+  --domain NAME         cluster domain (default cluster.local)
+  --upstream ADDR:PORT  upstream resolver, repeatable (default: /etc/resolv.conf nameservers)
+  --resolv-conf FILE    where to read default upstreams (default /etc/resolv.conf)
+  --config-dir DIR      kube-dns ConfigMap directory (files stubDomains, upstreamNameservers)
+  --snapshot FILE       serve a static cluster from kubectl get -o yaml/json output
+  --no-endpoint-ips     leave endpoint pod IPs out of service A/AAAA answers
+  --ttl SECONDS         TTL of cluster records and negative answers (default 30)
+  --health-port N       HTTP /healthz /readyz /metrics (default 8081, kube-dns's
+                        readiness port; kube-dns served metrics on 10055; 0 = free port)
+  --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info)
+  --help                this text
+`;
+
+export interface DnsConfig {
+  listen: string;
+  port: number;
+  domain: string;
+  upstreams: Upstream[];
+  resolvConf: string;
+  configDir?: string;
+  snapshot?: string;
+  endpointIPs: boolean;
+  ttl: number;
+  healthPort: number;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {}
+
+function port(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new ConfigError(`Invalid ${flag}: "${v}" is not a port number`);
+  return n;
+}
+
+/** Parses argv; returns 'help' for --help. Throws ConfigError on bad input. */
+export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        listen: { type: 'string', default: '0.0.0.0' },
+        port: { type: 'string', default: '53' },
+        domain: { type: 'string', default: 'cluster.local' },
+        upstream: { type: 'string', multiple: true },
+        'resolv-conf': { type: 'string', default: '/etc/resolv.conf' },
+        'config-dir': { type: 'string' },
+        snapshot: { type: 'string' },
+        'no-endpoint-ips': { type: 'boolean', default: false },
+        ttl: { type: 'string', default: '30' },
+        'health-port': { type: 'string', default: '8081' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const domain = v.domain!.toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) throw new ConfigError(`Invalid --domain: "${v.domain}"`);
+  if (!isLogLevel(v['log-level']!)) throw new ConfigError(`Invalid --log-level: "${v['log-level']}"`);
+  const ttl = Number(v.ttl);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 86400) throw new ConfigError(`Invalid --ttl: "${v.ttl}"`);
+  const upstreams = (v.upstream ?? []).map((u) => {
+    const up = parseUpstream(u);
+    if (!Number.isInteger(up.port) || up.port < 1 || up.port > 65535 || !up.host) throw new ConfigError(`Invalid --upstream: "${u}"`);
+    return up;
+  });
+  return Object.freeze({
+    listen: v.listen!, port: port(v.port!, '--port'), domain, upstreams, resolvConf: v['resolv-conf']!,
+    ...(v['config-dir'] ? { configDir: v['config-dir'] } : {}),
+    ...(v.snapshot ? { snapshot: v.snapshot } : {}),
+    endpointIPs: !v['no-endpoint-ips'], ttl, healthPort: port(v['health-port']!, '--health-port'),
+    logLevel: v['log-level'] as LogLevel,
+  });
+}
+
+/** `nameserver` lines of a resolv.conf text. */
+export function parseResolvConf(text: string): Upstream[] {
+  const out: Upstream[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (m) out.push({ host: m[1]!.replace(/%.*$/, ''), port: 53 });
+  }
+  return out;
+}
+
+/** The two kube-dns ConfigMap keys; absent keys are undefined. Throws on malformed JSON. */
+export function parseKubeDnsConfig(files: { stubDomains?: string; upstreamNameservers?: string }): {
+  stubDomains?: Map<string, Upstream[]>;
+  upstreamNameservers?: Upstream[];
+} {
+  const out: { stubDomains?: Map<string, Upstream[]>; upstreamNameservers?: Upstream[] } = {};
+  if (files.stubDomains?.trim()) {
+    const raw = JSON.parse(files.stubDomains) as unknown;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('stubDomains is not a JSON object');
+    out.stubDomains = new Map(Object.entries(raw as Record<string, unknown>).map(([d, list]) => {
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new ConfigError(`stubDomains["${d}"] is not a list of addresses`);
+      return [d.toLowerCase().replace(/\.$/, ''), (list as string[]).map((x) => parseUpstream(x))];
+    }));
+  }
+  if (files.upstreamNameservers?.trim()) {
+    const raw = JSON.parse(files.upstreamNameservers) as unknown;
+    if (!Array.isArray(raw) || !raw.every((x) => typeof x === 'string')) throw new ConfigError('upstreamNameservers is not a list of addresses');
+    out.upstreamNameservers = raw.map((x: string) => parseUpstream(x));
+  }
+  return out;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The upstream configuration now: ConfigMap directory over flags over resolv.conf. */
+export function loadUpstreamConfig(cfg: DnsConfig): UpstreamConfig {
+  const base = cfg.upstreams.length > 0 ? cfg.upstreams : parseResolvConf(readOptional(cfg.resolvConf) ?? '');
+  if (!cfg.configDir) return { upstreams: base, stubDomains: new Map() };
+  const km = parseKubeDnsConfig({
+    stubDomains: readOptional(path.join(cfg.configDir, 'stubDomains')),
+    upstreamNameservers: readOptional(path.join(cfg.configDir, 'upstreamNameservers')),
+  });
+  return { upstreams: km.upstreamNameservers ?? base, stubDomains: km.stubDomains ?? new Map() };
+}
