@@ -15,6 +15,7 @@ import { registerIpamViews } from './commands/ipam.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPolicySimulate } from './commands/simulate.js';
 import { registerTenant } from './commands/tenant.js';
+import { registerLab } from '../lab/command.js';
 import { DEFAULT_ROOT_PORT, DEFAULT_ROOT_URL, SYSTEM_CONFIG_FILE } from './config.js';
 import type { CommandContext } from './context.js';
 import { outputWidth } from './io.js';
@@ -121,6 +122,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerPolicy(program, ctx);
   registerPolicySimulate(program, ctx);
   registerIpamViews(program, ctx);
+  registerLab(program, ctx);
 
   // Groups take any operands (their action reports an unknown sub-command); leaves take exactly theirs.
   const visit = (cmd: Command): void => {

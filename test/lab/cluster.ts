@@ -19,13 +19,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupDaemons, http as daemonHttp, startDaemon, tempDir, type DaemonProcess } from '../helpers/daemon.js';
-import { invokeCni, NetnsLab, type NsProcess } from '../helpers/netns.js';
-import { waitFor } from '../helpers/poll.js';
+import { invokeCni, NetnsLab, type NsProcess } from '../../src/lab/netns.js';
+import { waitFor } from '../../src/lab/poll.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const AGENT_MAIN = path.join(REPO, 'dist/src/agent/main.js');
 const CNI_BUNDLE = path.join(REPO, 'dist/romana-cni.cjs');
-export const PROBE_AGENT = path.join(REPO, 'test/lab/probe_agent.ts');
+export const PROBE_AGENT = path.join(REPO, 'src/lab/probe_agent.ts');
 
 export const TCP_PORT = 8080;
 export const UDP_PORT = 5353;

@@ -18,17 +18,24 @@
  * Answers: {"id","ok":true,"peer"?:string,"ref"?:number} or
  * {"id","ok":false,"error":"timeout"|"ECONNREFUSED"|...}.
  *
+ * With --control PATH (how `romana lab` runs it, detached) the same JSON
+ * lines are read from and answered on connections to a unix socket at PATH
+ * instead of stdin/stdout: unix sockets are files, so the lab reaches every
+ * pod's agent from the root namespace without sending control traffic
+ * through the pod network (and its policies).
+ *
  * Because the process lives in the namespace, every probe leaves from it
  * without starting a process per probe (ICMP excepted: ping is a child,
  * and children inherit the namespace).
  */
 import { spawn } from 'node:child_process';
+import { unlinkSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { tcp: { type: 'string', multiple: true, default: [] }, udp: { type: 'string', multiple: true, default: [] } } });
+const { values } = parseArgs({ options: { control: { type: 'string' }, tcp: { type: 'string', multiple: true, default: [] }, udp: { type: 'string', multiple: true, default: [] } } });
 
 interface Probe {
   id: number;
@@ -39,7 +46,8 @@ interface Probe {
   timeoutMs?: number;
 }
 
-const out = (o: unknown): void => {
+type Out = (o: unknown) => void;
+const stdoutOut: Out = (o) => {
   process.stdout.write(JSON.stringify(o) + '\n');
 };
 
@@ -115,7 +123,7 @@ function icmp(host: string, timeoutMs: number): Promise<{ ok: boolean; error?: s
 const held = new Map<number, net.Socket>();
 let nextRef = 1;
 
-async function handle(p: Probe): Promise<void> {
+async function handle(p: Probe, out: Out): Promise<void> {
   const timeoutMs = p.timeoutMs ?? 300;
   try {
     if (p.op === 'tcp' || p.op === 'hold') {
@@ -161,11 +169,41 @@ async function handle(p: Probe): Promise<void> {
   }
 }
 
+function serveControl(socketPath: string): Promise<void> {
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // no stale socket
+  }
+  const server = net.createServer((conn) => {
+    conn.on('error', () => undefined);
+    const write: Out = (o) => {
+      if (!conn.destroyed) conn.write(JSON.stringify(o) + '\n');
+    };
+    readline.createInterface({ input: conn }).on('line', (line) => {
+      if (line.trim() === '') return;
+      let p: Probe;
+      try {
+        p = JSON.parse(line) as Probe;
+      } catch {
+        return write({ ok: false, error: 'not JSON' });
+      }
+      void handle(p, write);
+    });
+  });
+  return new Promise((resolve, reject) => server.once('error', reject).listen(socketPath, () => resolve()));
+}
+
 serve().then(
-  () => {
-    out({ ready: true });
+  async () => {
+    if (values.control !== undefined) {
+      await serveControl(values.control);
+      stdoutOut({ ready: true, control: values.control });
+      return;
+    }
+    stdoutOut({ ready: true });
     readline.createInterface({ input: process.stdin }).on('line', (line) => {
-      if (line.trim() !== '') void handle(JSON.parse(line) as Probe);
+      if (line.trim() !== '') void handle(JSON.parse(line) as Probe, stdoutOut);
     });
     // The test closing stdin (or dying) ends the agent.
     process.stdin.on('end', () => process.exit(0));
@@ -174,4 +212,7 @@ serve().then(
     process.stderr.write(`probe agent cannot serve: ${e.message}\n`);
     process.exit(1);
   },
-);
+).catch((e: Error) => {
+  process.stderr.write(`probe agent cannot serve: ${e.message}\n`);
+  process.exit(1);
+});
