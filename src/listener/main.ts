@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { notImplemented } from '../shared/not_implemented.js';
+/** romana-listener executable: all logic lives in run.ts (STYLE §5). */
+import { runListener } from './run.js';
 
-notImplemented('romana-listener', 6);
+runListener(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`romana-listener: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

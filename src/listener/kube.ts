@@ -1,0 +1,183 @@
+/**
+ * Kubernetes side of romana-listener: the KubeConfig (kubeconfig file,
+ * in-cluster, or a bare --server URL) and one list+watch informer per
+ * resource, built on @kubernetes/client-node's ListWatch.
+ *
+ * Design:
+ * - Lists are made here over raw HTTP with the KubeConfig's TLS and auth
+ *   (not the generated typed API): watch events arrive as raw JSON, and
+ *   the typed models rename wire fields (`from` → `_from`), so raw lists
+ *   keep every cached object in one shape — the wire's.
+ * - Watches ask for bookmarks (allowWatchBookmarks) and a server-side
+ *   timeout, so the resourceVersion stays fresh and half-open connections
+ *   end; ListWatch relists when the server answers 410 Gone (HTTP 410 or an
+ *   ERROR event with code 410) and diffs the new list against its cache
+ *   (deletes missed while disconnected become delete callbacks).
+ * - ListWatch stops on any other error; `start()` here restarts it with
+ *   doubling back-off (0.5 s → 30 s) until stop().
+ * - `synced` turns true once the first list has been applied to the cache
+ *   (the list's callbacks run synchronously after the list promise, so a
+ *   macrotask later the cache holds it).
+ *
+ * Concurrency rule: everything runs on the event loop; callbacks are
+ * invoked synchronously by ListWatch and must not block.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../shared/log.js';
+import type { KubeObject } from './translate.js';
+
+export function loadKubeConfig(opts: { kubeconfig: string | null; server: string | null }): KubeConfig {
+  const kc = new KubeConfig();
+  if (opts.server !== null) {
+    // client-node refuses plain http unless TLS verification is off; there is no TLS to verify then.
+    kc.loadFromClusterAndUser({ name: 'listener', server: opts.server, skipTLSVerify: opts.server.startsWith('http:') }, { name: 'listener' });
+  } else if (opts.kubeconfig !== null) {
+    kc.loadFromFile(opts.kubeconfig);
+  } else {
+    // In-cluster when the service account is mounted, else ~/.kube/config.
+    kc.loadFromDefault();
+  }
+  return kc;
+}
+
+export class KubeHttpError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** GET a list over raw HTTP with the KubeConfig's credentials. */
+export async function listRaw(kc: KubeConfig, path: string, timeoutMs = 60_000): Promise<KubernetesListObject<KubernetesObject>> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('No current cluster in the kubeconfig');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(opts);
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { ...opts, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) {
+          reject(new KubeHttpError(`GET ${path}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`, res.statusCode ?? 0));
+          return;
+        }
+        try {
+          resolve(JSON.parse(text) as KubernetesListObject<KubernetesObject>);
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Adds bookmark and timeout parameters to every watch ListWatch opens. */
+class BookmarkWatch extends Watch {
+  override watch(path: string, queryParams: Record<string, unknown>, cb: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    // A server-side timeout (jittered like client-go's 5–10 min) ends
+    // half-open watches; ListWatch then re-watches from its resourceVersion.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, cb, done);
+  }
+}
+
+export interface InformerHandlers {
+  /** Added or modified (ListWatch reports both after a relist too). */
+  upsert(obj: KubeObject): void;
+  remove(obj: KubeObject): void;
+}
+
+export interface ResourceInformer {
+  readonly resource: string;
+  readonly synced: boolean;
+  /** Number of full lists made (1 after start; more after 410 Gone or restarts). */
+  readonly lists: number;
+  get(name: string, namespace?: string): KubeObject | undefined;
+  list(): KubeObject[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function makeResourceInformer(
+  kc: KubeConfig,
+  resource: string,
+  path: string,
+  handlers: InformerHandlers,
+  log: Logger,
+  hooks: { onList?: (resource: string) => void } = {},
+): ResourceInformer {
+  let synced = false;
+  let lists = 0;
+  let stopped = true;
+  let backoffMs = 500;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+    const out = await listRaw(kc, path);
+    lists++;
+    hooks.onList?.(resource);
+    if (!synced) {
+      setImmediate(() => {
+        synced = true;
+        log.info({ resource, items: out.items.length }, 'cache synced');
+      });
+    }
+    backoffMs = 500;
+    return out;
+  };
+  const lw = new ListWatch<KubernetesObject>(path, new BookmarkWatch(kc), listFn, false);
+  lw.on('add', (o) => handlers.upsert(o as KubeObject));
+  lw.on('update', (o) => handlers.upsert(o as KubeObject));
+  lw.on('delete', (o) => handlers.remove(o as KubeObject));
+  lw.on('error', (err: unknown) => {
+    if (stopped) return;
+    log.warn({ resource, err: String((err as Error)?.message ?? err), retryMs: backoffMs }, 'list/watch failed; retrying');
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      if (!stopped) void lw.start();
+    }, backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 30_000);
+  });
+  return {
+    resource,
+    get synced() {
+      return synced;
+    },
+    get lists() {
+      return lists;
+    },
+    get: (name, namespace) => lw.get(name, namespace) as KubeObject | undefined,
+    list: () => lw.list() as KubeObject[],
+    start() {
+      stopped = false;
+      void lw.start();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      await lw.stop();
+    },
+  };
+}
+
+/** The resources the listener follows and their list/watch paths (all namespaces). */
+export const RESOURCES = [
+  { resource: 'namespaces', path: '/api/v1/namespaces' },
+  { resource: 'nodes', path: '/api/v1/nodes' },
+  { resource: 'pods', path: '/api/v1/pods' },
+  { resource: 'networkpolicies', path: '/apis/networking.k8s.io/v1/networkpolicies' },
+  { resource: 'services', path: '/api/v1/services' },
+] as const;
+
+export type ResourceName = (typeof RESOURCES)[number]['resource'];
