@@ -80,9 +80,11 @@ registerSuites({
   ipam: () => import('./ipam.bench.js'),
   store: () => import('./store.bench.js'),
   daemon: () => import('./daemon.bench.js'),
+  publisher: () => import('./publisher.bench.js'),
   agent: () => import('./agent.bench.js'),
   cni: () => import('./cni.bench.js'),
   firewall: () => import('./firewall.bench.js'),
+  dns: () => import('./dns.bench.js'),
 });
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

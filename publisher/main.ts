@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { notImplemented } from '../src/shared/not_implemented.js';
+/** romana-publisher executable: all logic lives in run.ts (STYLE §5). */
+import { runPublisher } from './run.js';
 
-notImplemented('romana-publisher', 5);
+runPublisher(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`romana-publisher: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -46,6 +46,8 @@ export interface DaemonConfig {
   readonly watchBufferBytes: number;
   /** Unix socket path served in addition to host:port, or null. */
   readonly socket: string | null;
+  /** --publisher: romana-publisher run flags for an embedded route publisher, or null (validated by run.ts). */
+  readonly publisher: string | null;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -82,6 +84,9 @@ Flags:
                                   is ended (default ${DEFAULTS.watchBufferBytes})
   --socket PATH                   also serve the API on this unix socket (agents in
                                   network namespaces use it: --daemon unix:PATH)
+  --publisher "FLAGS"             also run the route publisher in this process, with these
+                                  romana-publisher flags (--daemon defaults to this daemon,
+                                  no health server unless --health-port)
   -h, --help                      print this help
 
 Without --initial-network or --cloud the built-in "kubeadm" topology
@@ -108,6 +113,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'watch-buffer-bytes': { type: 'string' },
   socket: { type: 'string' },
+  publisher: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -233,6 +239,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParseResult {
     logLevel,
     watchBufferBytes,
     socket,
+    publisher: str('publisher') ?? null,
   });
   return { kind: 'config', config };
 }

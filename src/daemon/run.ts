@@ -10,6 +10,8 @@
  * Concurrency rule: runs once per process.
  */
 import { readFile } from 'node:fs/promises';
+import { parseEmbeddedPublisher } from '../../publisher/config.js';
+import { startPublisher, type RunningPublisher } from '../../publisher/run.js';
 import { createLogger } from '../shared/log.js';
 import { parseTokenFile, TokenTable } from './auth.js';
 import { parseDaemonArgs, USAGE, type DaemonConfig } from './config.js';
@@ -53,6 +55,14 @@ export async function runDaemon(argv: readonly string[], io: Io = processIo): Pr
     return 2;
   }
   const cfg = parsed.config;
+  // --publisher: its flags are checked now (the daemon URL is known only once it listens).
+  if (cfg.publisher !== null) {
+    const p = parseEmbeddedPublisher(cfg.publisher, 'http://127.0.0.1:9600', process.env);
+    if (!p.ok) {
+      io.stderr(`${EXECUTABLE}: invalid --publisher ${JSON.stringify(cfg.publisher)}: ${p.problems.join('; ')}\n`);
+      return 2;
+    }
+  }
   let tokens: TokenTable | null;
   let initial: InitialTopology;
   try {
@@ -87,12 +97,24 @@ export async function runDaemon(argv: readonly string[], io: Io = processIo): Pr
     log.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
     return 1;
   }
+  let publisher: RunningPublisher | null = null;
+  if (cfg.publisher !== null) {
+    const p = parseEmbeddedPublisher(cfg.publisher, daemon.url, process.env);
+    try {
+      if (!p.ok) throw new Error(p.problems.join('; '));
+      publisher = await startPublisher(p.config, log.child({ component: 'publisher' }), { defaultMetrics: false });
+    } catch (e) {
+      log.fatal({ err: e }, `cannot start the embedded publisher: ${(e as Error).message}`);
+      await daemon.stop();
+      return 1;
+    }
+  }
   return new Promise<number>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info({ signal: sig }, 'signal received');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      daemon.stop().then(
+      (publisher?.stop() ?? Promise.resolve()).then(() => daemon.stop()).then(
         () => resolve(0),
         (e) => {
           log.error({ err: e }, 'shutdown failed');
