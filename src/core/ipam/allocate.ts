@@ -9,8 +9,9 @@
  * definition order) in which the host is placed:
  *   1. the lowest free address of the owner's (host, tenant, segment) blocks
  *      there, blocks taken in ascending address order;
- *   2. else a new block in the lowest free slot of the host's leaf group
- *      (emptied blocks are deleted, so their slots come back here);
+ *   2. else a new block in the host's leaf group, placed buddy-style next
+ *      to the host's other blocks there (findSlotFor) so that they
+ *      aggregate; emptied blocks are deleted, so their slots come back;
  *   3. else the next network; none left -> POOL_EXHAUSTED.
  * Reserved addresses are never handed out; a slot whose every address is
  * reserved is skipped. The first address of a block is usable (pods are /32).
@@ -149,22 +150,73 @@ function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b
   };
 }
 
-/** Lowest free slot of `leaf` that is not entirely reserved, or -1. */
-export function findFreeSlot(leaf: LeafIndex): number {
+/**
+ * Lowest free slot of `leaf` in [from, end) that is not entirely reserved,
+ * or -1 (the whole leaf by default).
+ */
+export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): number {
   const net = leaf.net;
   const size = net.blockSize;
-  let from = 0;
   for (;;) {
     const s = leaf.slots.firstClear(from);
-    if (s < 0) return -1;
+    if (s < 0 || s >= end) return -1;
     if (net.merged.length === 0) return s;
     const base = leaf.base + s * size;
-    const end = net.reservedEndAt(base);
+    const last = net.reservedEndAt(base);
     // Reservations are merged into coalesced intervals, so a slot is entirely
     // reserved exactly when the interval holding its first address reaches its last.
-    if (end < base + size - 1) return s;
-    from = Math.floor((end + 1 - leaf.base) / size);
+    if (last < base + size - 1) return s;
+    from = Math.floor((last + 1 - leaf.base) / size);
   }
+}
+
+/**
+ * The slot for a new block of `host` in `leaf` (buddy-style, so that a
+ * host's blocks stay aggregatable into few prefixes):
+ *   1. a free slot in the smallest aligned power-of-two region that holds
+ *      one of the host's blocks in this leaf and no other host's block
+ *      (lowest such region, lowest free slot in it);
+ *   2. else the lowest slot of the largest entirely-free aligned region (a
+ *      host's first block in an empty leaf is thus slot 0, and hosts spread
+ *      apart so that each can grow next to its blocks);
+ *   3. else the lowest free slot.
+ * Entirely reserved slots are skipped at every step. Deterministic: depends
+ * on the state only. Cost: O(b · levels · b) for the host's b blocks in the
+ * leaf, plus O(levels) for step 2.
+ */
+export function findSlotFor(state: IpamState, leaf: LeafIndex, host: string): number {
+  if (leaf.slotCount === 0) return -1;
+  const own = state.blocksByHost.get(host);
+  const mine: number[] = [];
+  if (own) for (const b of own) if (b.leaf === leaf) mine.push(b.slot);
+  let bestLevel = Number.POSITIVE_INFINITY;
+  let bestSlot = -1;
+  for (const s of mine) {
+    for (let level = 1; level <= leaf.levels && level <= bestLevel; level++) {
+      const size = 2 ** level;
+      const start = s - (s % size);
+      const used = leaf.usedIn(level, start);
+      let ours = 0;
+      for (const t of mine) if (t >= start && t < start + size) ours++;
+      if (ours < used) break; // another host's block: every larger region holds it too
+      if (used >= size) continue;
+      const slot = findFreeSlot(leaf, start, Math.min(start + size, leaf.slotCount));
+      if (slot < 0) continue;
+      if (level < bestLevel || (level === bestLevel && slot < bestSlot)) {
+        bestLevel = level;
+        bestSlot = slot;
+      }
+      break;
+    }
+  }
+  if (bestSlot >= 0) return bestSlot;
+  const region = leaf.largestFreeRegion();
+  if (region) {
+    const [start, level] = region;
+    const slot = findFreeSlot(leaf, start, Math.min(start + 2 ** level, leaf.slotCount));
+    if (slot >= 0) return slot;
+  }
+  return findFreeSlot(leaf);
 }
 
 /** Lowest offset of a block at `base` that is not reserved in `net`. */
@@ -178,7 +230,7 @@ function firstUnreserved(net: NetIndex, base: number): number {
 }
 
 function allocateNewBlock(state: IpamState, req: AllocateRequest, aKey: string, net: NetIndex, leaf: LeafIndex): AllocatePlan | null {
-  const slot = findFreeSlot(leaf);
+  const slot = findSlotFor(state, leaf, req.host);
   if (slot < 0) return null;
   const base = leaf.slotBase(slot);
   const off = net.merged.length === 0 ? 0 : firstUnreserved(net, base);

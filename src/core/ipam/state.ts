@@ -16,7 +16,9 @@
  *   networks      network name -> NetIndex (its usable leaves, reservations
  *                 merged into sorted disjoint intervals, its blocks)
  *   leaf.slots    per (network, leaf group): FreeBitmap of used block slots
- *                 (slot i = the i-th block-sized part of the leaf CIDR)
+ *                 (slot i = the i-th block-sized part of the leaf CIDR),
+ *                 plus a sparse buddy tree of used slots per aligned region
+ *                 (LeafIndex.markSlot; block placement keeps hosts apart)
  *   ownerTrees    host -> tenant -> segment -> [network order] -> OwnerIndex:
  *                 a min-heap (by address) of the owner's blocks that may
  *                 have a free address, cleaned lazily, so allocation never
@@ -98,11 +100,83 @@ export class LeafIndex {
     const bits = net.blockMask - group.cidr.prefix;
     this.slotCount = bits < 0 ? 0 : Math.min(2 ** bits, MAX_BITMAP_CAPACITY);
     this.slots = new FreeBitmap(this.slotCount);
+    this.levels = this.slotCount <= 1 ? 0 : Math.ceil(Math.log2(this.slotCount));
     this.required = chain.flatMap((g) => Object.entries(g.assignment));
   }
 
   slotBase(slot: number): number {
     return this.base + slot * this.net.blockSize;
+  }
+
+  /**
+   * Buddy index of the used slots, for block placement (allocate.ts): a
+   * sparse binary tree over the slots, node `2^(levels-l) + (start >> l)`
+   * standing for the aligned region of 2^l slots at `start`. Only regions
+   * holding a used slot have an entry: the number of used slots in it times
+   * 64, plus 1 + log2 of the largest entirely-unused aligned region inside
+   * it (0: none). A region without an entry is entirely unused. Kept in step
+   * with `slots` by markSlot/unmarkSlot (O(levels) each).
+   */
+  private readonly regions = new Map<number, number>();
+  /** Height of the tree: ceil(log2(slotCount)). */
+  readonly levels: number;
+
+  private node(level: number, start: number): number {
+    return 2 ** (this.levels - level) + Math.floor(start / 2 ** level);
+  }
+
+  /** Used slots in the aligned region of 2^level slots at `start`. */
+  usedIn(level: number, start: number): number {
+    return Math.floor((this.regions.get(this.node(level, start)) ?? 0) / 64);
+  }
+
+  /** log2 of the largest unused aligned region inside node (level, start), -1 when none. */
+  private freeLog(level: number, start: number): number {
+    const v = this.regions.get(this.node(level, start));
+    return v === undefined ? level : (v % 64) - 1;
+  }
+
+  private update(slot: number, delta: number): void {
+    for (let level = 0; level <= this.levels; level++) {
+      const start = level === 0 ? slot : slot - (slot % 2 ** level);
+      const key = this.node(level, start);
+      const used = Math.floor((this.regions.get(key) ?? 0) / 64) + delta;
+      if (used <= 0) {
+        this.regions.delete(key);
+        continue;
+      }
+      let free = -1;
+      if (level > 0) {
+        const half = 2 ** (level - 1);
+        free = Math.max(this.freeLog(level - 1, start), this.freeLog(level - 1, start + half));
+      }
+      this.regions.set(key, used * 64 + free + 1);
+    }
+  }
+
+  markSlot(slot: number): void {
+    this.update(slot, 1);
+  }
+
+  unmarkSlot(slot: number): void {
+    this.update(slot, -1);
+  }
+
+  /**
+   * The lowest of the largest entirely-unused aligned regions, as
+   * [first slot, log2 of its size], or null when every slot is used.
+   * Ignores reservations (callers search the region with findFreeSlot).
+   */
+  largestFreeRegion(): [number, number] | null {
+    let level = this.levels;
+    let start = 0;
+    const target = this.freeLog(level, 0);
+    if (target < 0) return null;
+    while (this.regions.has(this.node(level, start))) {
+      level--;
+      if (this.freeLog(level, start) < target) start += 2 ** level;
+    }
+    return [start, level];
   }
 }
 
@@ -620,6 +694,7 @@ export class IpamState {
     hb.add(b);
     if (leaf) {
       leaf.slots.set(b.slot);
+      leaf.markSlot(b.slot);
       leaf.blockAt.set(b.slot, b);
     } else this.strayBlocks.add(b);
     owner.blockCount++;
@@ -695,6 +770,7 @@ export class IpamState {
     }
     if (b.leaf) {
       b.leaf.slots.clear(b.slot);
+      b.leaf.unmarkSlot(b.slot);
       b.leaf.blockAt.delete(b.slot);
     } else this.strayBlocks.delete(b);
     b.owner.blockCount--;

@@ -155,7 +155,11 @@ describe('original IPAM fixtures', () => {
     expect(m.allocate(req('x1', 'ip-192-168-99-10', 'tenant1', ''))).toEqual(first);
     expect(m.revision).toBe(rev);
     expectError(() => m.allocate(req('x1', 'ip-192-168-99-11', 'tenant1', '')), 'ALREADY_EXISTS', '"ip-192-168-99-10"', '"ip-192-168-99-11"');
-    expect(m.allocate(req('x2', 'ip-192-168-99-11', 'tenant1', '')).ip).toBe('10.0.0.4');
+    // The original (lowest free slot) gave the second host 10.0.0.4. Blocks are
+    // now placed buddy-style (findSlotFor): a host without a block in the
+    // leaf takes the largest entirely-free aligned region, here the upper
+    // half of 10.0.0.0/8, so that each host can grow into adjacent slots.
+    expect(m.allocate(req('x2', 'ip-192-168-99-11', 'tenant1', '')).ip).toBe('10.128.0.0');
   });
 
   it('TestUpdateTopology: renaming a network that holds blocks is refused; once empty it is accepted', () => {
@@ -259,10 +263,15 @@ describe('original IPAM fixtures', () => {
     const m = ipamWith(input); // net1 10.200.0.0/26, net2 10.220.0.0/26, /29 blocks, host1..4 in one leaf
     const got: string[] = [];
     for (let i = 0; i < 65; i++) got.push(m.allocate(req(`addr${i}`, `host${(i % 4) + 1}`, 'tenant1', '')).ip);
-    // First four blocks: host h (0-based) owns 10.200.0.(8h)/29 and fills it.
-    for (let i = 0; i < 32; i++) expect(got[i]).toBe(`10.200.0.${8 * (i % 4) + Math.floor(i / 4)}`);
-    // Next four blocks, the same way, from 10.200.0.32.
-    for (let i = 32; i < 64; i++) expect(got[i]).toBe(`10.200.0.${32 + 8 * (i % 4) + Math.floor((i - 32) / 4)}`);
+    // The original handed out the lowest free slot, so the hosts' blocks
+    // interleaved (host h: slots h and 4 + h; two routes per host). Blocks are
+    // now placed buddy-style (findSlotFor): the first host takes slot 0, the
+    // next ones the largest entirely-free aligned region (slots 4, 2, 6), and
+    // each host's second block goes next to its first, so every host's two
+    // blocks form one /28 (one route).
+    const firstSlot = [0, 4, 2, 6];
+    for (let i = 0; i < 32; i++) expect(got[i]).toBe(`10.200.0.${8 * firstSlot[i % 4]! + Math.floor(i / 4)}`);
+    for (let i = 32; i < 64; i++) expect(got[i]).toBe(`10.200.0.${8 * (firstSlot[i % 4]! + 1) + Math.floor((i - 32) / 4)}`);
     // net1 is full: the 65th address comes from net2.
     expect(got[64]).toBe('10.220.0.0');
     expect(invariantProblems(m.state)).toEqual([]);

@@ -1,0 +1,341 @@
+/**
+ * The large-cluster simulator (issue 9): one scale per process, so that each
+ * scale's peak memory is its own. Run as `node dist/bench/sim/cluster.js
+ * '<json Scale>'`; prints one JSON line (SimResult) on stdout.
+ *
+ * A cluster of N nodes in Z zones × R/Z racks (each rack one leaf prefix
+ * group of 10.0.0.0/8, /29 blocks), P pods (round-robin over the nodes, the
+ * namespace of pod p is p's round modulo NS, so every node allocates its
+ * blocks concurrently with its rack-mates), S ClusterIP services each
+ * selecting the pods of one app, K NetworkPolicies. Phases, each timed
+ * (wall ms on this otherwise sequential process):
+ *   topology    parse + validate + carve (loadTopology)
+ *   allocation  register N hosts, allocate P pods (MemoryIpam)
+ *   routes      every node's table: its rack's blocks, other hosts' via
+ *               their address and its own as throw (agent's planRoutes
+ *               shape, numeric), ORTC-aggregated by the wasm kernel inline;
+ *               other racks are one route each (their group CIDR via the
+ *               ToR, as learned over BGP)
+ *   rulesets    every node's iptables chains + ipsets (renderNodeFirewall)
+ *   bird        every node's BIRD config (publisher template data + the
+ *               OSPF example template)
+ *   dns         the zone and the precomputed answer table (ResponseTable)
+ *   incremental one pod added on node 0 in a new namespace (so a new block):
+ *               allocation, node 0's routes and rules, and the routes of
+ *               its rack-mates (the only nodes whose tables change)
+ * Pure compute only: no store, no kernel writes.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildTemplateData } from '../../publisher/data.js';
+import { Template } from '../../publisher/template/index.js';
+import { ResponseTable } from '../../dns/answers.js';
+import type { ClusterState, ServiceInfo } from '../../dns/cluster.js';
+import { buildZone } from '../../dns/records.js';
+import { formatIPv4 } from '../../src/core/ip.js';
+import { renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInfo } from '../../src/core/firewall/index.js';
+import { MemoryIpam, type BlockIndex, type IpamState } from '../../src/core/ipam/index.js';
+import { blockKey } from '../../src/core/ipam/keys.js';
+import { loadTopology } from '../../src/core/topology/index.js';
+import type { Kernels } from '../../src/kernels/types.js';
+import { loadKernels } from '../../src/kernels/wasm.js';
+
+export interface Scale {
+  nodes: number;
+  zones: number;
+  racks: number;
+  pods: number;
+  services: number;
+  policies: number;
+  namespaces: number;
+}
+
+export interface RouteStats {
+  mean: number;
+  max: number;
+  /** Nodes whose table exceeds (hosts in its rack + racks). */
+  overBound: number;
+  /** Largest table minus its bound (negative: headroom). */
+  worstSlack: number;
+  unaggregatedMean: number;
+  flat: number;
+  /** Mean prefixes per host's own blocks (its rack-mates see this many routes for it). */
+  perHostPrefixes: number;
+  perHostPrefixesMax: number;
+}
+
+export interface SimResult {
+  scale: Scale;
+  ms: Record<'topology' | 'allocation' | 'routes' | 'rulesets' | 'bird' | 'dns' | 'incremental', number>;
+  blocks: number;
+  routes: RouteStats;
+  rules: { meanRules: number; meanSets: number; meanMembers: number; sampled: number };
+  birdBytesMean: number;
+  dnsAnswers: number;
+  incremental: { newBlock: boolean; remoteTables: number };
+  peakRssMB: number;
+  peakHeapMB: number;
+}
+
+const APPS = 20;
+const RULESET_SAMPLE = 25;
+
+function topologyText(s: Scale): string {
+  const perZone = s.racks / s.zones;
+  return JSON.stringify({
+    networks: [{ name: 'pods', cidr: '10.0.0.0/8', block_mask: 29 }],
+    topologies: [
+      {
+        networks: ['pods'],
+        map: Array.from({ length: s.zones }, (_, z) => ({
+          name: `zone-${z}`,
+          groups: Array.from({ length: perZone }, (_, r) => ({ name: `rack-${z * perZone + r}`, groups: [] })),
+        })),
+      },
+    ],
+  });
+}
+
+const hostIp = (i: number): string => `172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+const ns = (i: number): string => `ns-${i}`;
+
+function policy(i: number, namespaces: number): Record<string, unknown> {
+  const a = Math.floor(i / namespaces);
+  const app = (k: number): string => `app-${k % APPS}`;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `pol-${i}`, namespace: ns(i % namespaces) },
+    spec: {
+      podSelector: { matchLabels: { app: app(a) } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: app(a + 1) } } }, { namespaceSelector: { matchLabels: { team: `t-${i % 7}` } } }], ports: [{ port: 8080 }] }],
+    },
+  };
+}
+
+let peakHeap = 0;
+function sampleHeap(): void {
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+}
+
+function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const r = f();
+  const ms = performance.now() - t0;
+  sampleHeap();
+  return [r, ms];
+}
+
+async function timedAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await f();
+  const ms = performance.now() - t0;
+  sampleHeap();
+  return [r, ms];
+}
+
+/** Per rack (leaf group path): its hosts (in index order) and their blocks. */
+interface Rack {
+  hosts: string[];
+  blocks: BlockIndex[];
+}
+
+function racksOf(state: IpamState): Map<string, Rack> {
+  const racks = new Map<string, Rack>();
+  for (const [name, h] of state.hosts) {
+    const leaf = h.placements.get('pods')!.group.path;
+    let r = racks.get(leaf);
+    if (!r) racks.set(leaf, (r = { hosts: [], blocks: [] }));
+    r.hosts.push(name);
+  }
+  for (const b of state.blocks.values()) racks.get(b.value.group)?.blocks.push(b);
+  return racks;
+}
+
+/** Node's own-rack table: rack-mates' blocks via their id (1 + index), its own as throw (0); ORTC by the kernel. */
+function rackTable(k: Kernels, rack: Rack, node: string, ids: Map<string, number>): Uint32Array {
+  const t = new Uint32Array(rack.blocks.length * 3);
+  let i = 0;
+  for (const b of rack.blocks) {
+    t[i++] = b.base;
+    t[i++] = b.prefix;
+    t[i++] = b.value.host === node ? 0 : ids.get(b.value.host)!;
+  }
+  return k.aggregate(t);
+}
+
+export async function simulate(s: Scale): Promise<SimResult> {
+  const k = loadKernels('release');
+  const [topo, tTopo] = timed(() => loadTopology(topologyText(s)));
+  const [m, tAlloc] = timed(() => {
+    const m = MemoryIpam.withTopology(topo.input, topo.carved);
+    for (let h = 0; h < s.nodes; h++) m.addHost({ name: `node-${h}`, ip: hostIp(h) });
+    for (let p = 0; p < s.pods; p++) {
+      const tenant = ns(Math.floor(p / s.nodes) % s.namespaces);
+      m.allocate({ name: `pod-${p}.${tenant}`, host: `node-${p % s.nodes}`, tenant, segment: '' });
+    }
+    return m;
+  });
+  const state = m.state;
+
+  // ---- routes
+  const racks = racksOf(state);
+  const rackCount = racks.size;
+  const rackOf = new Map<string, Rack>();
+  for (const r of racks.values()) for (const h of r.hosts) rackOf.set(h, r);
+  const perNode: number[] = [];
+  let overBound = 0;
+  let worstSlack = Number.NEGATIVE_INFINITY;
+  let unaggregated = 0;
+  const [, tRoutes] = timed(() => {
+    for (const r of racks.values()) {
+      const ids = new Map(r.hosts.map((h, i) => [h, i + 1] as const));
+      for (const node of r.hosts) {
+        const n = rackTable(k, r, node, ids).length / 3 + (rackCount - 1);
+        perNode.push(n);
+        const bound = r.hosts.length + rackCount;
+        if (n > bound) overBound++;
+        worstSlack = Math.max(worstSlack, n - bound);
+      }
+    }
+  });
+  for (const r of racks.values()) for (const node of r.hosts) unaggregated += state.blocks.size - (state.blocksByHost.get(node)?.size ?? 0);
+  // Prefixes per host (what its rack-mates route to it).
+  const perHost: number[] = [];
+  for (const [, set] of state.blocksByHost) {
+    const t = new Uint32Array(set.size * 3);
+    let i = 0;
+    for (const b of set) t.set([b.base, b.prefix, 1], (i++) * 3);
+    perHost.push(k.aggregate(t).length / 3);
+  }
+
+  // ---- rulesets
+  const pods: PodInfo[] = [];
+  for (const a of state.addressByName.values()) {
+    const p = pods.length;
+    pods.push({
+      namespace: a.value.tenant,
+      name: a.value.name,
+      labels: { app: `app-${p % APPS}` },
+      ip: a.value.ip,
+      node: a.value.host,
+      ports: [{ name: 'http', containerPort: 8080 }],
+    });
+  }
+  const baseView = {
+    namespaces: Array.from({ length: s.namespaces }, (_, i) => ({ name: ns(i), labels: { team: `t-${i % 7}` } })),
+    pods,
+    k8sPolicies: Array.from({ length: s.policies }, (_, i) => policy(i, s.namespaces)),
+    romanaPolicies: [],
+    blocks: [...state.blocks.values()].map((b) => ({ cidr: b.value.cidr, host: b.value.host, tenant: b.value.tenant, segment: b.value.segment })),
+    hosts: [...state.hosts.values()].map((h) => ({ name: h.value.name, ip: h.value.ip })),
+  };
+  let rules = 0;
+  let sets = 0;
+  let members = 0;
+  const view: ClusterView = { ...baseView };
+  // Every node's ruleset costs about the same (cluster-wide ipsets dominate),
+  // so a sample of nodes spread over the cluster is rendered and the total
+  // extrapolated (rendering all 5,000+ would take minutes).
+  const sample = Math.min(s.nodes, RULESET_SAMPLE);
+  const [, tSample] = timed(() => {
+    for (let j = 0; j < sample; j++) {
+      const h = Math.floor((j * s.nodes) / sample);
+      const fw = renderNodeFirewall(view, `node-${h}`);
+      rules += fw.chains.reduce((n, c) => n + c.rules.length, 0) + fw.jumps.length;
+      sets += fw.ipsets.length;
+      for (const x of fw.ipsets) members += x.members.length;
+    }
+  });
+  const tRules = (tSample * s.nodes) / sample;
+
+  // ---- BIRD config per node
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const tmpl = Template.parse('bird', readFileSync(path.join(root, 'deploy/publisher/examples/bird2/publisher-ospf.conf'), 'utf8'));
+  const inline = (t: Uint32Array): Promise<Uint32Array> => Promise.resolve(k.aggregate(t));
+  let birdBytes = 0;
+  const [, tBird] = await timedAsync(async () => {
+    for (let h = 0; h < s.nodes; h++) birdBytes += tmpl.execute(await buildTemplateData(state, { node: `node-${h}`, aggregate: 'blocks' }, inline)).length;
+  });
+
+  // ---- DNS
+  const byApp = new Map<string, Array<{ ip: string; ready: boolean }>>();
+  for (const p of pods) {
+    const key = `${p.namespace}/${p.labels.app}`;
+    let l = byApp.get(key);
+    if (!l) byApp.set(key, (l = []));
+    l.push({ ip: p.ip, ready: true });
+  }
+  const services: ServiceInfo[] = [];
+  const endpoints = new Map<string, Array<{ addresses: Array<{ ip: string; ready: boolean }>; ports: Array<{ name: string; protocol: string; port: number }> }>>();
+  for (let i = 0; i < s.services; i++) {
+    const namespace = ns(i % s.namespaces);
+    const app = `app-${Math.floor(i / s.namespaces) % APPS}`;
+    const name = `svc-${i}`;
+    const ports = [{ name: 'http', protocol: 'tcp', port: 80 }];
+    services.push({ namespace, name, type: 'ClusterIP', clusterIPs: [formatIPv4(0x0a600000 + i)], externalIPs: [], ports, publishNotReadyAddresses: false });
+    // Endpoints capped at 100 per service (EndpointSlice size), so the zone stays proportional to S.
+    endpoints.set(`${namespace}/${name}`, [{ addresses: (byApp.get(`${namespace}/${app}`) ?? []).slice(0, 100), ports }]);
+  }
+  const cs: ClusterState = { namespaces: baseView.namespaces.map((n) => n.name), services, endpoints, podCount: pods.length };
+  const [answers, tDns] = timed(() => new ResponseTable(buildZone(cs, { domain: 'cluster.local', ttl: 30, endpointIPs: false, serial: 1 })));
+
+  // ---- incremental: one pod on node-0 in a namespace it has no block for
+  const node = 'node-0';
+  const r0 = rackOf.get(node)!;
+  const ids0 = new Map(r0.hosts.map((h, i) => [h, i + 1] as const));
+  const runIncremental = (name: string): { ms: number; newBlock: boolean; fw: DesiredFirewall } => {
+    const t0 = performance.now();
+    const blocksBefore = state.blocksByHost.get(node)!.size;
+    const a = m.allocate({ name, host: node, tenant: `${name}-ns`, segment: '' });
+    const newBlock = state.blocksByHost.get(node)!.size > blocksBefore;
+    if (newBlock) r0.blocks.push(state.blocks.get(blockKey('pods', a.block))!);
+    rackTable(k, r0, node, ids0);
+    if (newBlock) for (const h of r0.hosts) if (h !== node) rackTable(k, r0, h, ids0);
+    // The node's rules: the watch cache hands over a view sharing every object but the new pod.
+    const v: ClusterView = { ...baseView, pods: [...pods, { namespace: `${name}-ns`, name, labels: { app: 'app-0' }, ip: a.ip, node, ports: [] }] };
+    const fw = renderNodeFirewall(v, node);
+    return { ms: performance.now() - t0, newBlock, fw };
+  };
+  runIncremental('warm-1');
+  const incs = [2, 3, 4, 5, 6].map((i) => runIncremental(`inc-${i}`));
+  const tInc = incs.map((x) => x.ms).sort((a, b) => a - b)[2]!;
+  sampleHeap();
+
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    scale: s,
+    ms: { topology: tTopo, allocation: tAlloc, routes: tRoutes, rulesets: tRules, bird: tBird, dns: tDns, incremental: tInc },
+    blocks: state.blocks.size,
+    routes: {
+      mean: mean(perNode),
+      max: Math.max(...perNode),
+      overBound,
+      worstSlack,
+      unaggregatedMean: unaggregated / s.nodes,
+      flat: s.nodes - 1,
+      perHostPrefixes: mean(perHost),
+      perHostPrefixesMax: Math.max(...perHost),
+    },
+    rules: { meanRules: rules / sample, meanSets: sets / sample, meanMembers: members / sample, sampled: sample },
+    birdBytesMean: birdBytes / s.nodes,
+    dnsAnswers: answers.size,
+    incremental: { newBlock: incs.every((x) => x.newBlock), remoteTables: r0.hosts.length - 1 },
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakHeapMB: peakHeap / 2 ** 20,
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  simulate(JSON.parse(process.argv[2]!) as Scale).then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
