@@ -51,6 +51,8 @@ export interface AgentConfig {
   readonly resyncIntervalSeconds: number;
   readonly maxFailures: number;
   readonly logLevel: LogLevel;
+  /** --vip-interface: where Romana VIPs this node holds are added; absent = the interface holding --node-ip. */
+  readonly vipInterface?: string;
 }
 
 export const AGENT_DEFAULTS = Object.freeze({
@@ -118,6 +120,9 @@ Flags (environment variable in brackets):
   --max-failures N                apply passes failing in a row before exiting non-zero
                                   with a dump (fail closed; default ${AGENT_DEFAULTS.maxFailures})
   --log-level LEVEL               ${LOG_LEVELS.join('|')} (default ${AGENT_DEFAULTS.logLevel})
+  --vip-interface IF              interface for the Romana VIPs this node holds (/32,
+                                  gratuitous ARP; default: the interface holding --node-ip;
+                                  a short --heartbeat-ttl, e.g. 2, makes VIP failover fast)
   -h, --help                      print this help
 `;
 
@@ -153,6 +158,7 @@ const OPTIONS = {
   'resync-interval': { type: 'string' },
   'max-failures': { type: 'string' },
   'log-level': { type: 'string' },
+  'vip-interface': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -275,6 +281,12 @@ export function parseAgentArgs(argv: readonly string[], env: Readonly<Record<str
     else logLevel = lvl;
   }
 
+  const vipInterface = str('vip-interface');
+  // IFNAMSIZ is 16 with the NUL; the owned-address label "<if>:rv" must fit it too.
+  if (vipInterface !== undefined && !/^[^\s/:]{1,12}$/.test(vipInterface)) {
+    problems.push(`invalid --vip-interface ${q(vipInterface)}: must be an interface name of at most 12 characters`);
+  }
+
   if (problems.length > 0) return { kind: 'error', problems };
   return {
     kind: 'config',
@@ -304,6 +316,7 @@ export function parseAgentArgs(argv: readonly string[], env: Readonly<Record<str
       resyncIntervalSeconds,
       maxFailures,
       logLevel,
+      vipInterface,
     }),
   };
 }

@@ -23,6 +23,12 @@ export class Heartbeat {
   private lastLogged = 0;
   /** Successful beats so far (tests). */
   beats = 0;
+  /**
+   * When the last successful beat was *sent* (ms, Date.now()), or null.
+   * The daemon's lease runs at least `ttl` from its receipt, so it is alive
+   * until at least this + ttl: the VIP keeper drops VIPs before then.
+   */
+  lastOkSentAt: number | null = null;
 
   constructor(
     private readonly client: RomanaClient,
@@ -44,11 +50,13 @@ export class Heartbeat {
 
   private beat(): void {
     if (this.stopped) return;
+    const sentAt = Date.now();
     this.inFlight = this.client
       .heartbeat(this.node, this.ttlSeconds)
       .then(
         (r) => {
           this.beats++;
+          this.lastOkSentAt = sentAt;
           if (this.lastError !== '') this.log.info({ lease: r.lease }, 'heartbeat accepted again');
           this.lastError = '';
         },

@@ -25,6 +25,7 @@ import { IptablesTable } from './drivers/iptables.js';
 import { detectBackend } from './drivers/iptables_backend.js';
 import { RoutesDriver } from './drivers/routes.js';
 import { SysctlDriver } from './drivers/sysctl.js';
+import { VipDriver } from './drivers/vips.js';
 import { Follower } from './follower.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { Heartbeat } from './heartbeat.js';
@@ -32,6 +33,7 @@ import { createAgentMetrics } from './metrics.js';
 import { localExec, type Exec } from './shims/exec.js';
 import { Syncer, type FatalDump } from './syncer.js';
 import { ClusterCache } from './view.js';
+import { VipKeeper } from './vips.js';
 
 export const EXECUTABLE = 'romana-agent';
 
@@ -166,6 +168,7 @@ class Agent {
     let code = 1;
     const heartbeat = new Heartbeat(this.client, cfg.nodeName, cfg.heartbeatTtlSeconds, log.child({ component: 'heartbeat' }), this.metrics);
     let resync: NodeJS.Timeout | null = null;
+    let vips: VipKeeper | null = null;
     try {
       const { backend, reason } = await detectBackend(this.exec, cfg.iptablesMode, log);
       log.info({ mode: backend.mode, reason }, `using iptables-${backend.mode} (${reason})`);
@@ -206,6 +209,16 @@ class Agent {
       });
       this.follower.start();
       heartbeat.start();
+      if (cfg.vipInterface !== undefined || cfg.nodeIp !== null) {
+        const vipLog = log.child({ component: 'vips' });
+        const driver = new VipDriver(this.exec, {
+          ...(cfg.vipInterface === undefined ? {} : { interface: cfg.vipInterface }),
+          nodeIp: cfg.nodeIp,
+          onAnnounceError: (err) => vipLog.warn({ err }, `cannot send gratuitous ARP (is arping installed?): ${err.message}`),
+        });
+        vips = new VipKeeper({ client: this.client, driver, node: cfg.nodeName, ttlSeconds: cfg.heartbeatTtlSeconds, lastHeartbeatOk: () => heartbeat.lastOkSentAt, log: vipLog });
+        vips.start();
+      }
       resync = setInterval(() => {
         this.syncer!.requestResync();
         if (!this.cniDone && this.syncer!.ready) void this.installCni(health.url, mtu);
@@ -227,6 +240,7 @@ class Agent {
       code = 1;
     } finally {
       if (resync) clearInterval(resync);
+      await vips?.stop();
       await this.follower?.stop();
       await heartbeat.stop();
       await this.syncer?.stop();

@@ -14,7 +14,8 @@
  *   --initial-network FILE, --network-cidr-overrides name=CIDR,...,
  *   --cloud aws, --aws-region REGION, --service-cluster-ip-range CIDR,
  *   --token-file FILE, --log-level LEVEL, --watch-buffer-bytes N,
- *   --socket PATH (also serve on a unix socket), --help.
+ *   --socket PATH (also serve on a unix socket), --vip-pool CIDR (addresses
+ *   for `auto` Romana VIPs), --help.
  */
 import { parseArgs } from 'node:util';
 import { formatCidr, parseCidr4 } from '../core/ip.js';
@@ -48,6 +49,8 @@ export interface DaemonConfig {
   readonly socket: string | null;
   /** --publisher: romana-publisher run flags for an embedded route publisher, or null (validated by run.ts). */
   readonly publisher: string | null;
+  /** --vip-pool: where `auto` Romana VIPs take their addresses, or null (auto VIPs are refused). Optional for configs built by hand. */
+  readonly vipPool?: string | null;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -87,6 +90,7 @@ Flags:
   --publisher "FLAGS"             also run the route publisher in this process, with these
                                   romana-publisher flags (--daemon defaults to this daemon,
                                   no health server unless --health-port)
+  --vip-pool CIDR                 addresses for Romana VIPs annotated {"auto": true}
   -h, --help                      print this help
 
 Without --initial-network or --cloud the built-in "kubeadm" topology
@@ -114,6 +118,7 @@ const OPTIONS = {
   'watch-buffer-bytes': { type: 'string' },
   socket: { type: 'string' },
   publisher: { type: 'string' },
+  'vip-pool': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -222,6 +227,15 @@ export function parseDaemonArgs(argv: readonly string[]): ParseResult {
   // sockaddr_un holds 108 bytes including the terminating NUL.
   if (socket !== null && Buffer.byteLength(socket) > 107) problems.push(`invalid --socket ${q(socket)}: longer than 107 bytes (the unix socket limit)`);
 
+  let vipPool: string | null = null;
+  const vp = str('vip-pool');
+  if (vp !== undefined) {
+    const r = parseCidr4(vp);
+    if (!r.ok) problems.push(`invalid --vip-pool ${q(vp)}: ${r.reason}`);
+    else if (r.hostBitsSet) problems.push(`invalid --vip-pool ${q(vp)}: host bits set (the network is ${q(formatCidr(r.cidr))})`);
+    else vipPool = vp;
+  }
+
   if (problems.length > 0) return { kind: 'error', problems };
   const config: DaemonConfig = Object.freeze({
     host,
@@ -240,6 +254,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParseResult {
     watchBufferBytes,
     socket,
     publisher: str('publisher') ?? null,
+    vipPool,
   });
   return { kind: 'config', config };
 }

@@ -44,6 +44,7 @@ import { registerK8sRoutes } from './routes_k8s.js';
 import { registerIndexRoute, registerSystemRoutes } from './routes_system.js';
 import type { DaemonServices } from './services.js';
 import { TenantService } from './tenants.js';
+import { registerVipRoutes, VipService } from './vips.js';
 import type { WatchStreamHandle } from './watch_stream.js';
 
 export interface StartOptions {
@@ -109,6 +110,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     heartbeats: new HeartbeatService(store, (name) => ipam!.host(name) !== undefined),
     endpoints: new EndpointService(store),
     netpols: new NetpolService(store),
+    vips: new VipService(store, config.vipPool ?? null, log.child({ component: 'vips' })),
     metrics,
     log,
     watchStreams: new Set<WatchStreamHandle>(),
@@ -117,6 +119,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
   registerIpamRoutes(router, services);
   registerAdminRoutes(router, services);
   registerK8sRoutes(router, services);
+  registerVipRoutes(router, services);
   registerSystemRoutes(router, services);
   registerIndexRoute(router);
 
@@ -161,6 +164,8 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
       await store.close();
       throw e;
     });
+  // VIP holders follow agent leases (failover); started once the API serves.
+  await services.vips.start();
   const addr = server.address() as AddressInfo;
   const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${hostForUrl}:${addr.port}`;
@@ -175,6 +180,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('shutting down');
+      await services.vips.stop();
       for (const w of [...services.watchStreams]) w.end();
       await Promise.all([server, unixServer].filter((s): s is Server => s !== null).map((s) => closeGracefully(s, opts.drainMs ?? 10_000)));
       await ipam!.close();

@@ -14,6 +14,7 @@ import type { DaemonMetrics } from './metrics.js';
 import type { NetpolService } from './netpols.js';
 import type { PolicyService } from './policies.js';
 import type { TenantService } from './tenants.js';
+import type { VipService } from './vips.js';
 import type { WatchStreamHandle } from './watch_stream.js';
 import type { Router } from '../shared/http_server.js';
 
@@ -26,6 +27,7 @@ export interface DaemonServices {
   readonly heartbeats: HeartbeatService;
   readonly endpoints: EndpointService;
   readonly netpols: NetpolService;
+  readonly vips: VipService;
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
   /** Open /watch streams (ended on shutdown). */

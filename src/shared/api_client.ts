@@ -49,6 +49,9 @@ import type {
   TenantsJson,
   TopologyUpdateJson,
   UtilisationJson,
+  VipJson,
+  VipRequest,
+  VipsJson,
   WatchEventJson,
 } from './api_types.js';
 
@@ -288,6 +291,26 @@ export class RomanaClient {
 
   deleteEndpoint(namespace: string, pod: string): Promise<EndpointJson> {
     return this.call('DELETE', `/endpoints/${enc(namespace)}/${enc(pod)}`);
+  }
+
+  // ---------- Romana VIPs ----------
+
+  listVips(): Promise<VipsJson> {
+    return this.call('GET', '/vips');
+  }
+
+  getVip(namespace: string, service: string): Promise<VipJson> {
+    return this.call('GET', `/vips/${enc(namespace)}/${enc(service)}`);
+  }
+
+  /** Creates or updates the VIP of a service; `created` when it did not exist. */
+  async putVip(namespace: string, service: string, body: VipRequest): Promise<{ vip: VipJson; created: boolean }> {
+    const r = await this.callWithStatus<VipJson>('PUT', `/vips/${enc(namespace)}/${enc(service)}`, { body });
+    return { vip: r.body, created: r.status === 201 };
+  }
+
+  deleteVip(namespace: string, service: string): Promise<VipJson> {
+    return this.call('DELETE', `/vips/${enc(namespace)}/${enc(service)}`);
   }
 
   // ---------- Kubernetes NetworkPolicies ----------

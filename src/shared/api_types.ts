@@ -197,3 +197,29 @@ export interface SnapshotJson {
   revision: number;
   records: Array<{ key: string; value: unknown; mod_revision: number }>;
 }
+
+/** PUT /vips/{namespace}/{service} body (the listener's report). */
+export interface VipRequest {
+  /** The address; required unless `auto`. */
+  ip?: string;
+  /** Take the next free address of the daemon's --vip-pool (kept across PUTs). */
+  auto?: boolean;
+  /** Nodes with a ready local endpoint of the service; absent = keep the stored list. */
+  candidates?: string[];
+}
+
+export interface VipJson {
+  namespace: string;
+  service: string;
+  vip: string;
+  auto: boolean;
+  candidates: string[];
+  holder: string | null;
+  epoch: number;
+  revision: number;
+}
+
+export interface VipsJson {
+  vips: VipJson[];
+  revision: number;
+}

@@ -9,6 +9,8 @@
  *   leases/agents/<host>       -> AgentLeaseRecord (attached to a store lease)
  *   endpoints/<ns>/<pod>       -> EndpointRecord (a pod as the firewall sees it: labels, IP, node, ports)
  *   netpols/<ns>/<name>        -> NetpolRecord (a Kubernetes NetworkPolicy, stored verbatim)
+ *   vips/<ns>/<service>        -> VipRecord (a Romana VIP: address, candidates, holder, epoch)
+ *   vipaddrs/<ip>              -> VipClaimRecord (which service owns a VIP address: one service per address)
  *
  * Values are JSON with a `schema` number; decoding checks it and the fields
  * a reader relies on, and reports anything else as STORE_CORRUPT naming the
@@ -25,6 +27,8 @@ export const POLICIES_PREFIX = 'policies/';
 export const AGENT_LEASES_PREFIX = 'leases/agents/';
 export const ENDPOINTS_PREFIX = 'endpoints/';
 export const NETPOLS_PREFIX = 'netpols/';
+export const VIPS_PREFIX = 'vips/';
+export const VIP_CLAIMS_PREFIX = 'vipaddrs/';
 
 export const tenantKey = (name: string): string => `${TENANTS_PREFIX}${name}`;
 /** segments/<tenant>/ — every segment of one tenant. */
@@ -35,6 +39,8 @@ export const agentLeaseKey = (host: string): string => `${AGENT_LEASES_PREFIX}${
 export const endpointKey = (namespace: string, pod: string): string => `${ENDPOINTS_PREFIX}${namespace}/${pod}`;
 /** endpoints/<ns>/ — every endpoint of one namespace. */
 export const namespaceEndpointsPrefix = (namespace: string): string => `${ENDPOINTS_PREFIX}${namespace}/`;
+export const vipKey = (namespace: string, service: string): string => `${VIPS_PREFIX}${namespace}/${service}`;
+export const vipClaimKey = (ip: string): string => `${VIP_CLAIMS_PREFIX}${ip}`;
 export const netpolKey = (namespace: string, name: string): string => `${NETPOLS_PREFIX}${namespace}/${name}`;
 
 export interface TenantRecord {
@@ -198,4 +204,58 @@ export function decodeAgentLeaseRecord(key: string, value: string): AgentLeaseRe
   const ttl = rec.ttlSeconds;
   if (typeof ttl !== 'number' || !(ttl > 0)) throw corrupt(key, '"ttlSeconds" must be a positive number');
   return { schema: 1, host: requireString(key, rec, 'host', rest(key, AGENT_LEASES_PREFIX)), ttlSeconds: ttl, grantedAt: requireString(key, rec, 'grantedAt') };
+}
+
+/**
+ * A Romana VIP (Service annotation `romanaip`/`romanavip`). The daemon is
+ * its only writer of `holder` and `epoch`: `epoch` increases on every
+ * change of holder, so an agent can tell a newer decision from an older one.
+ */
+export interface VipRecord {
+  schema: 1;
+  namespace: string;
+  service: string;
+  vip: string;
+  /** True when the address came from the daemon's --vip-pool. */
+  auto: boolean;
+  /** Nodes with a ready local endpoint of the service (reported by the listener), sorted. */
+  candidates: string[];
+  /** The node that must bring the VIP up, or null (no live candidate). */
+  holder: string | null;
+  epoch: number;
+}
+
+/** vipaddrs/<ip>: the service owning the address (claimed in the same txn as its VipRecord). */
+export interface VipClaimRecord {
+  schema: 1;
+  ip: string;
+  namespace: string;
+  service: string;
+}
+
+export function decodeVipRecord(key: string, value: string): VipRecord {
+  const rec = decodeJsonRecord(key, value);
+  const parts = twoPart(key, VIPS_PREFIX);
+  if (parts === null) throw corrupt(key, 'the key is not vips/<namespace>/<service>');
+  const namespace = requireString(key, rec, 'namespace', parts[0]);
+  const service = requireString(key, rec, 'service', parts[1]);
+  const vip = requireString(key, rec, 'vip');
+  if (typeof rec.auto !== 'boolean') throw corrupt(key, '"auto" must be a boolean');
+  const cands = rec.candidates;
+  if (!Array.isArray(cands) || cands.some((c) => typeof c !== 'string')) throw corrupt(key, '"candidates" must be a list of node names');
+  const holder = rec.holder;
+  if (holder !== null && (typeof holder !== 'string' || holder === '')) throw corrupt(key, '"holder" must be a node name or null');
+  const epoch = rec.epoch;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) throw corrupt(key, '"epoch" must be a non-negative integer');
+  return { schema: 1, namespace, service, vip, auto: rec.auto, candidates: cands as string[], holder: holder as string | null, epoch };
+}
+
+export function decodeVipClaimRecord(key: string, value: string): VipClaimRecord {
+  const rec = decodeJsonRecord(key, value);
+  return {
+    schema: 1,
+    ip: requireString(key, rec, 'ip', rest(key, VIP_CLAIMS_PREFIX)),
+    namespace: requireString(key, rec, 'namespace'),
+    service: requireString(key, rec, 'service'),
+  };
 }
