@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(etcd-server etcd-client iproute2 iptables ipset procps bird2 iputils-ping dnsutils dnsperf dnsmasq-base)
+pkgs=(etcd-server etcd-client iproute2 iptables ipset procps bird2 iputils-ping dnsutils dnsperf dnsmasq-base arping)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -85,6 +85,7 @@ registerSuites({
   cni: () => import('./cni.bench.js'),
   firewall: () => import('./firewall.bench.js'),
   dns: () => import('./dns.bench.js'),
+  cluster: () => import('./cluster.bench.js'),
 });
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
