@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REPO } from '../helpers/daemon.js';
 import { LISTENER_FLAGS } from '../../src/listener/config.js';
+import { AWS_FLAGS, VPCROUTER_FLAGS } from '../../src/aws/config.js';
 
 const DEPLOY = path.join(REPO, 'deploy');
 const SEED = path.join(REPO, '../shared/seed/000_cd8e673e563d9dde.txt');
@@ -62,15 +63,10 @@ function helpFlags(main: string): Set<string> {
 /**
  * Binaries that are still stubs (their issues are open): the flags their
  * issues define. romana-dns: issue 7 (--listen, --port, --domain,
- * --upstream, --snapshot). romana-aws and romana-vpcrouter: issue 8, which
- * takes vpc-router's options "where they make sense" (reference §10.2) —
- * written here in this project's kebab-case, plus --daemon for the route
- * spec source. Replace with --help once they land.
+ * --upstream, --snapshot). Replace with --help once they land.
  */
 const STUB_FLAGS: Record<string, readonly string[]> = {
   'romana-dns': ['listen', 'port', 'domain', 'upstream', 'snapshot', 'log-level', 'help'],
-  'romana-aws': ['log-level', 'kubeconfig', 'help'],
-  'romana-vpcrouter': ['daemon', 'region', 'vpc', 'ignore-routes', 'route-recheck-interval', 'address', 'port', 'health', 'icmp-check-interval', 'tcp-check-port', 'tcp-check-interval', 'dry-run', 'log-level', 'help'],
 };
 
 describe('deploy manifests', () => {
@@ -109,9 +105,13 @@ describe('deploy manifests', () => {
       'romana-daemon': helpFlags('dist/src/daemon/main.js'),
       'romana-agent': helpFlags('dist/src/agent/main.js'),
       'romana-listener': helpFlags('dist/src/listener/main.js'),
+      'romana-aws': helpFlags('dist/src/aws/aws_main.js'),
+      'romana-vpcrouter': helpFlags('dist/src/aws/vpcrouter_main.js'),
     };
-    // The listener's exported list and its --help agree.
+    // The exported lists and --help agree.
     expect([...accepted['romana-listener']!].sort()).toEqual([...LISTENER_FLAGS].sort());
+    expect([...accepted['romana-aws']!].sort()).toEqual([...AWS_FLAGS].sort());
+    expect([...accepted['romana-vpcrouter']!].sort()).toEqual([...VPCROUTER_FLAGS].sort());
     for (const [bin, flags] of Object.entries(STUB_FLAGS)) accepted[bin] = new Set(flags);
     let checked = 0;
     for (const f of files) {
