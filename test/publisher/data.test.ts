@@ -19,15 +19,33 @@ describe('announced prefixes (scenario)', () => {
   const state = scenario().state;
   it('none: one per block, networks in definition order then by address', async () => {
     expect(texts(await announcedPrefixes(state, 'node-a', 'none', poolAggregator))).toEqual([
-      '10.112.0.0/29', '10.112.0.8/29', '10.112.0.24/29', '10.112.0.32/29', '10.112.0.40/29', '10.200.0.0/28',
+      '10.112.0.0/29', '10.112.0.8/29', '10.112.0.16/29', '10.112.0.24/29', '10.112.0.32/29', '10.200.0.0/28',
     ]);
   });
   it('blocks: adjacent blocks merged, nothing else covered', async () => {
-    expect(texts(await announcedPrefixes(state, 'node-a', 'blocks', poolAggregator))).toEqual(['10.112.0.0/28', '10.112.0.24/29', '10.112.0.32/28', '10.200.0.0/28']);
+    expect(texts(await announcedPrefixes(state, 'node-a', 'blocks', poolAggregator))).toEqual(['10.112.0.0/27', '10.112.0.32/29', '10.200.0.0/28']);
+  });
+  it('cluster: with blocks kept apart (buddy placement) it equals blocks mode', async () => {
+    expect(texts(await announcedPrefixes(state, 'node-a', 'cluster', poolAggregator))).toEqual(['10.112.0.0/27', '10.112.0.32/29', '10.200.0.0/28']);
+    expect(texts(await announcedPrefixes(state, 'node-b', 'cluster', poolAggregator))).toEqual(['10.112.64.0/28']);
   });
   it('cluster: a prefix may cover another node\'s more specific block', async () => {
-    expect(texts(await announcedPrefixes(state, 'node-a', 'cluster', poolAggregator))).toEqual(['10.112.0.0/27', '10.112.0.32/28', '10.200.0.0/28']);
-    expect(texts(await announcedPrefixes(state, 'node-b', 'cluster', poolAggregator))).toEqual(['10.112.0.16/29', '10.112.0.48/29']);
+    // A 4-slot leaf forces interleaving: node-a takes slots 0 and 1, node-b slot 2, node-a slot 3
+    // (the IPAM keeps blocks apart while it can; here it cannot).
+    const m = MemoryIpam.withTopology({ networks: [{ name: 'n', cidr: '10.9.0.0/27', block_mask: 29 }], topologies: [{ networks: ['n'], map: [{ name: 'g', groups: [] }] }] });
+    m.addHost({ name: 'node-a', ip: '192.168.0.1' });
+    m.addHost({ name: 'node-b', ip: '192.168.0.2' });
+    let n = 0;
+    const alloc = (host: string, count: number): void => {
+      for (let i = 0; i < count; i++) m.allocate({ name: `p${++n}`, host, tenant: 't', segment: '' });
+    };
+    alloc('node-a', 8);
+    alloc('node-b', 8);
+    alloc('node-a', 16);
+    expect(m.blocks().map((b) => `${b.cidr}:${b.host}`)).toEqual(['10.9.0.0/29:node-a', '10.9.0.8/29:node-a', '10.9.0.16/29:node-b', '10.9.0.24/29:node-a']);
+    expect(texts(await announcedPrefixes(m.state, 'node-a', 'cluster', poolAggregator))).toEqual(['10.9.0.0/27']);
+    expect(texts(await announcedPrefixes(m.state, 'node-b', 'cluster', poolAggregator))).toEqual(['10.9.0.16/29']);
+    expect(texts(await announcedPrefixes(m.state, 'node-a', 'blocks', poolAggregator))).toEqual(['10.9.0.0/28', '10.9.0.24/29']);
   });
   it('group: the node\'s leaf group in each network', async () => {
     expect(texts(await announcedPrefixes(state, 'node-a', 'group', poolAggregator))).toEqual(['10.112.0.0/17', '10.200.0.0/21']);
@@ -45,7 +63,7 @@ describe('announced prefixes (scenario)', () => {
     const g = hg.get('romana-network')!;
     expect([g.Name, g.CIDR.String(), g.Hosts.map((h) => h.Name)]).toEqual(['rack-1', '10.112.0.0/17', ['node-a', 'node-b']]);
     expect(g.Blocks.map((b) => `${b.CIDR}:${b.Host}`)).toEqual([
-      '10.112.0.0/29:node-a', '10.112.0.8/29:node-a', '10.112.0.16/29:node-b', '10.112.0.24/29:node-a', '10.112.0.32/29:node-a', '10.112.0.40/29:node-a', '10.112.0.48/29:node-b',
+      '10.112.0.0/29:node-a', '10.112.0.8/29:node-a', '10.112.0.16/29:node-a', '10.112.0.24/29:node-a', '10.112.0.32/29:node-a', '10.112.64.0/29:node-b', '10.112.64.8/29:node-b',
     ]);
     expect(d.Args.get('x')).toBe('y');
     expect([d.LocalAS, d.NeighborIP, d.NeighborAS, d.NodeName, d.NodeIP]).toEqual(['65534', '', '', 'node-b', '192.168.20.31']);

@@ -33,8 +33,8 @@ export function scenario(): MemoryIpam {
   const alloc = (host: string, count: number, tenant = 'default'): string[] =>
     Array.from({ length: count }, () => m.allocate({ name: `pod-${++n}`, host, tenant, segment: '' }).ip);
   alloc('node-a', 16); // two adjacent /29s
-  const middle = alloc('node-b', 8); // node-b's block right after them
-  alloc('node-a', 20); // three more /29s
+  const middle = alloc('node-b', 8); // node-b's block, placed apart from node-a's (buddy placement)
+  alloc('node-a', 20); // three more /29s, next to node-a's first two
   alloc('node-c', 3);
   alloc('node-a', 2, 'ops'); // a block in the second network
   for (const ip of middle) m.release(ip); // node-b's block becomes free again
