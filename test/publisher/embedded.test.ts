@@ -43,7 +43,8 @@ describe('romana-daemon --publisher', () => {
         return false;
       }
     });
-    expect(d.logs.some((l) => l.component === 'publisher' && /published 2 prefixes/.test(l.msg))).toBe(true);
+    // The log line follows the write and arrives through the daemon's stderr pipe: wait for it too.
+    await waitFor('the embedded publisher to log what it published', () => d.logs.some((l) => l.component === 'publisher' && /published 2 prefixes/.test(l.msg)));
     expect(await d.stop()).toBe(0);
   });
 
