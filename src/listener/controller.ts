@@ -23,6 +23,13 @@
  * - An endpoint with no pod in the cache is deleted by reconcile only when
  *   the previous reconcile saw it orphaned too: the CNI plugin may create an
  *   endpoint for a pod the watch has not delivered yet.
+ * - Services with the VIP annotation: PUT /vips/{ns}/{svc} (address or
+ *   auto; candidates = nodes of the Service's ready Endpoints addresses —
+ *   an Endpoints event marks its Service dirty), then the VIP is merged into
+ *   spec.externalIPs by a merge PATCH guarded by resourceVersion. No
+ *   (valid) annotation or no Service → DELETE and the listener's external
+ *   IP taken back; reconcile marks every daemon VIP record whose Service
+ *   lacks the annotation (all VIP records are the listener's).
  * - Leak scan (every min(--resync, --leak-grace/2)): a CNI address
  *   (`cni:<ns>:<pod>:…`) whose pod is absent or finished is "orphaned"; past
  *   --leak-grace it is reported (log once, gauge), and released with
@@ -44,13 +51,15 @@ import {
   objectKey,
   podHasRomanaNetwork,
   podToEndpoint,
+  externalIpsPatch,
   policyForDaemon,
+  readyEndpointNodes,
   sameLabels,
   scanLeaks,
   serviceVip,
   type KubeObject,
 } from './translate.js';
-import type { ResourceName } from './kube.js';
+import { KubeHttpError, type ResourceName } from './kube.js';
 
 export interface Caches {
   synced(): boolean;
@@ -69,7 +78,14 @@ export interface ControllerOptions {
   leakGraceMs: number;
   releaseLeaked: boolean;
   segmentLabel: string;
+  /** Writes to the Kubernetes API (the VIP into a Service's externalIPs); absent = the listener never writes to Kubernetes. */
+  kube?: KubeWriter;
   now?: () => number;
+}
+
+export interface KubeWriter {
+  /** JSON merge patch of a Service; rejects on HTTP errors (409 when its resourceVersion is stale). */
+  patchService(namespace: string, name: string, patch: Record<string, unknown>): Promise<unknown>;
 }
 
 const ORDER: readonly ResourceName[] = ['namespaces', 'nodes', 'pods', 'networkpolicies', 'services'];
@@ -101,8 +117,10 @@ export class ListenerController {
   private orphanedSince = new Map<string, number>();
   /** addresses already reported as leaked (log once each). */
   private readonly reported = new Set<string>();
-  /** service key → VIP already logged (log on change only). */
+  /** service key → VIP state already logged (log on change only). */
   private readonly vipsLogged = new Map<string, string>();
+  /** service keys that may have a daemon VIP record (PUT by us, or listed by reconcile). */
+  private readonly vipsKnown = new Set<string>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private leakTimer: NodeJS.Timeout | undefined;
@@ -142,7 +160,8 @@ export class ListenerController {
   /** Informer callback: an object was added, modified, or deleted. */
   onEvent(resource: ResourceName, type: 'upsert' | 'remove', obj: KubeObject): void {
     this.m.events.inc({ resource, type });
-    this.markDirty(`${resource}|${objectKey(obj)}`);
+    // Endpoints only change the candidates of the Service of the same name.
+    this.markDirty(`${resource === 'endpoints' ? 'services' : resource}|${objectKey(obj)}`);
   }
 
   /** Begins the periodic work; the first reconcile waits for the caches. */
@@ -193,7 +212,7 @@ export class ListenerController {
     const { client, caches } = this.o;
     try {
       for (const r of ORDER) for (const obj of caches.list(r)) this.markDirty(`${r}|${objectKey(obj)}`);
-      const [hosts, tenants, endpoints, netpols] = await Promise.all([client.listHosts(), client.listTenants(), client.listEndpoints(), client.listNetworkPolicies()]);
+      const [hosts, tenants, endpoints, netpols, vips] = await Promise.all([client.listHosts(), client.listTenants(), client.listEndpoints(), client.listNetworkPolicies(), client.listVips()]);
       for (const h of hosts.hosts) if (isManagedHost(h.tags) && !caches.get('nodes', h.name)) this.markDirty(`nodes|${h.name}`);
       for (const t of tenants.tenants as Array<{ name: string; labels?: Record<string, string> }>) {
         if (t.labels !== undefined && !caches.get('namespaces', t.name)) this.markDirty(`namespaces|${t.name}`);
@@ -209,6 +228,14 @@ export class ListenerController {
       for (const np of netpols.items) {
         const md = (np.metadata ?? {}) as { name?: string; namespace?: string };
         if (md.name && md.namespace && !caches.get('networkpolicies', md.name, md.namespace)) this.markDirty(`networkpolicies|${md.namespace}/${md.name}`);
+      }
+      // Every VIP record is the listener's: one whose Service is gone or no longer annotated is removed.
+      for (const v of vips.vips) {
+        const key = `${v.namespace}/${v.service}`;
+        this.vipsKnown.add(key);
+        const svc = caches.get('services', v.service, v.namespace);
+        const plan = svc ? serviceVip(svc) : null;
+        if (plan === null || !plan.ok) this.markDirty(`services|${key}`);
       }
       await this.drain();
       // Keys waiting only for a grace period (attempts 0) do not hold readiness back; failed writes do.
@@ -281,6 +308,8 @@ export class ListenerController {
         return this.syncPolicy(key, obj);
       case 'services':
         return this.syncService(key, obj);
+      case 'endpoints':
+        return this.syncService(key, this.o.caches.get('services', name, namespace));
     }
   }
 
@@ -468,24 +497,95 @@ export class ListenerController {
 
   // ---------- Services with the VIP annotation ----------
 
+  /**
+   * An annotated Service's VIP record: PUT /vips/{ns}/{svc} with its address
+   * (or auto) and the nodes of its ready endpoints as candidates (the daemon
+   * picks the holder). No (valid) annotation, or no Service: DELETE, when a
+   * record may exist (one was PUT, or reconcile listed it).
+   */
   private async syncService(key: string, svc: KubeObject | undefined): Promise<void> {
-    // The daemon has no VIP route yet (issue 7): the listener reports what it would record.
+    const { namespace, name } = splitKey(key);
     const vip = svc ? serviceVip(svc) : null;
-    const before = this.vipsLogged.get(key);
-    if (vip === null) {
-      if (before !== undefined) {
-        this.vipsLogged.delete(key);
-        this.o.log.info({ service: key }, 'service VIP gone');
+    if (vip !== null && vip.ok) {
+      const candidates = readyEndpointNodes(this.o.caches.get('endpoints', name, namespace));
+      const body = vip.auto ? { auto: true, candidates } : { ip: vip.ip, candidates };
+      let out;
+      try {
+        out = await this.o.client.putVip(namespace!, name, body);
+      } catch (e) {
+        // Address taken by another service, auto without --vip-pool, pool exhausted: the next resync retries.
+        if (isCode(e, 'ALREADY_EXISTS', 'INVALID_ARGUMENT', 'POOL_EXHAUSTED')) {
+          this.count('vip', 'put', 'rejected');
+          const text = `rejected: ${(e as Error).message}`;
+          if (this.vipsLogged.get(key) !== text) {
+            this.vipsLogged.set(key, text);
+            this.o.log.warn({ service: key, err: (e as Error).message }, 'service VIP not recorded');
+          }
+          this.updateVipGauge();
+          return;
+        }
+        throw e;
       }
-    } else {
-      const text = vip.ok ? vip.ip : `invalid: ${vip.reason}`;
-      if (before !== text) {
+      this.vipsKnown.add(key);
+      this.count('vip', 'put', 'ok');
+      const text = `${out.vip.vip} [${candidates.join(',')}]`;
+      if (this.vipsLogged.get(key) !== text) {
         this.vipsLogged.set(key, text);
-        if (vip.ok) this.o.log.info({ service: key, vip: vip.ip, annotation: vip.annotation }, 'service VIP (not recorded: the daemon has no VIP route yet)');
-        else this.o.log.warn({ service: key, reason: vip.reason }, 'service VIP annotation ignored');
+        this.o.log.info({ service: key, vip: out.vip.vip, auto: vip.auto, candidates, holder: out.vip.holder, annotation: vip.annotation }, 'service VIP recorded');
       }
+      this.updateVipGauge();
+      await this.reflectExternalIp(key, svc!, out.vip.vip);
+      return;
     }
-    this.m.vips.set([...this.vipsLogged.values()].filter((v) => !v.startsWith('invalid')).length);
+    if (svc) await this.reflectExternalIp(key, svc, null);
+    if (vip !== null && !vip.ok) {
+      const text = `invalid: ${vip.reason}`;
+      if (this.vipsLogged.get(key) !== text) {
+        this.vipsLogged.set(key, text);
+        this.o.log.warn({ service: key, reason: vip.reason }, 'service VIP annotation ignored');
+      }
+    } else this.vipsLogged.delete(key);
+    this.updateVipGauge();
+    if (!this.vipsKnown.has(key)) return;
+    try {
+      await this.o.client.deleteVip(namespace!, name);
+      this.count('vip', 'delete', 'ok');
+      this.o.log.info({ service: key }, 'service VIP removed');
+    } catch (e) {
+      if (!isCode(e, 'NOT_FOUND')) throw e;
+    }
+    this.vipsKnown.delete(key);
+  }
+
+  /** Shows `vip` (or, null, no VIP) in the Service's spec.externalIPs, keeping the others. */
+  private async reflectExternalIp(key: string, svc: KubeObject, vip: string | null): Promise<void> {
+    if (!this.o.kube) return;
+    const patch = externalIpsPatch(svc, vip);
+    if (patch === null) return;
+    const { namespace, name } = splitKey(key);
+    try {
+      // A 409 (the cache is behind) throws: the key is retried, by then with the newer Service.
+      await this.o.kube.patchService(namespace!, name, patch);
+    } catch (e) {
+      const status = e instanceof KubeHttpError ? e.statusCode : 0;
+      if (status === 404) return; // deleted meanwhile: its event follows
+      if (status === 403) {
+        // No RBAC "patch" on services: the VIP record stands; do not hold readiness back.
+        this.count('service', 'patch', 'forbidden');
+        if (!this.patchForbiddenLogged) this.o.log.warn({ service: key, err: (e as Error).message }, 'cannot patch services (RBAC): VIPs are not shown in externalIPs');
+        this.patchForbiddenLogged = true;
+        return;
+      }
+      throw e;
+    }
+    this.count('service', 'patch', 'ok');
+    this.o.log.info({ service: key, vip }, vip === null ? 'VIP removed from the service externalIPs' : 'VIP set in the service externalIPs');
+  }
+
+  private patchForbiddenLogged = false;
+
+  private updateVipGauge(): void {
+    this.m.vips.set([...this.vipsLogged.values()].filter((v) => !v.startsWith('invalid') && !v.startsWith('rejected')).length);
   }
 
   // ---------- IPAM leak detection ----------

@@ -51,12 +51,18 @@ export class KubeHttpError extends Error {
   }
 }
 
-/** GET a list over raw HTTP with the KubeConfig's credentials. */
-export async function listRaw(kc: KubeConfig, path: string, timeoutMs = 60_000): Promise<KubernetesListObject<KubernetesObject>> {
+/** One request over raw HTTP with the KubeConfig's credentials; the JSON answer (any 2xx), else KubeHttpError. */
+async function requestRaw(kc: KubeConfig, method: string, path: string, body: { contentType: string; value: unknown } | null, timeoutMs: number): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('No current cluster in the kubeconfig');
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const payload = body === null ? null : Buffer.from(JSON.stringify(body.value));
+  if (body !== null) {
+    headers['content-type'] = body.contentType;
+    headers['content-length'] = String(payload!.length);
+  }
+  const opts: https.RequestOptions = { method, headers };
   await kc.applyToHTTPSOptions(opts);
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -66,21 +72,37 @@ export async function listRaw(kc: KubeConfig, path: string, timeoutMs = 60_000):
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) {
-          reject(new KubeHttpError(`GET ${path}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`, res.statusCode ?? 0));
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          reject(new KubeHttpError(`${method} ${path}: HTTP ${status}: ${text.slice(0, 200)}`, status));
           return;
         }
         try {
-          resolve(JSON.parse(text) as KubernetesListObject<KubernetesObject>);
+          resolve(JSON.parse(text) as unknown);
         } catch (e) {
           reject(e as Error);
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload ?? undefined);
   });
+}
+
+/** GET a list over raw HTTP with the KubeConfig's credentials. */
+export async function listRaw(kc: KubeConfig, path: string, timeoutMs = 60_000): Promise<KubernetesListObject<KubernetesObject>> {
+  return (await requestRaw(kc, 'GET', path, null, timeoutMs)) as KubernetesListObject<KubernetesObject>;
+}
+
+/**
+ * JSON merge patch (RFC 7386) of one Service. A patch carrying
+ * metadata.resourceVersion fails with HTTP 409 when the Service changed
+ * since (optimistic concurrency: the caller retries from a fresh cache).
+ */
+export async function patchService(kc: KubeConfig, namespace: string, name: string, patch: unknown, timeoutMs = 30_000): Promise<KubeObject> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}`;
+  return (await requestRaw(kc, 'PATCH', path, { contentType: 'application/merge-patch+json', value: patch }, timeoutMs)) as KubeObject;
 }
 
 /** Adds bookmark and timeout parameters to every watch ListWatch opens. */
@@ -178,6 +200,8 @@ export const RESOURCES = [
   { resource: 'pods', path: '/api/v1/pods' },
   { resource: 'networkpolicies', path: '/apis/networking.k8s.io/v1/networkpolicies' },
   { resource: 'services', path: '/api/v1/services' },
+  // Only to learn which nodes have a ready endpoint of an annotated Service (its VIP candidates).
+  { resource: 'endpoints', path: '/api/v1/endpoints' },
 ] as const;
 
 export type ResourceName = (typeof RESOURCES)[number]['resource'];

@@ -21,7 +21,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { Counter, Gauge, Registry, renderMetrics } from '../shared/metrics.js';
 import { parseListenerArgs, USAGE, type ListenerConfig } from './config.js';
 import { ListenerController, type Caches } from './controller.js';
-import { loadKubeConfig, makeResourceInformer, RESOURCES, type ResourceInformer, type ResourceName } from './kube.js';
+import { loadKubeConfig, makeResourceInformer, patchService, RESOURCES, type ResourceInformer, type ResourceName } from './kube.js';
 
 export async function runListener(argv: readonly string[]): Promise<number> {
   const parsed = parseListenerArgs(argv);
@@ -75,6 +75,7 @@ export async function runListener(argv: readonly string[]): Promise<number> {
     leakGraceMs: cfg.leakGraceMs,
     releaseLeaked: cfg.releaseLeaked,
     segmentLabel: cfg.segmentLabel,
+    kube: { patchService: (ns, name, patch) => patchService(kc, ns, name, patch) },
   });
   for (const { resource, path } of RESOURCES) {
     informers.set(

@@ -16,6 +16,7 @@
  *
  * Concurrency rule: none needed — no shared state.
  */
+import { INSTANCE_TAGS } from '../core/aws/instance_id.js';
 import type { EndpointRequest, HostRequest } from '../shared/api_types.js';
 
 /** Tag on every host the listener registered: only these are its to remove. */
@@ -24,6 +25,8 @@ export const MANAGED_VALUE = 'romana-listener';
 /** The documented annotation (seed) and the one the original's code read. */
 export const VIP_ANNOTATIONS = ['romanaip', 'romanavip'] as const;
 export const DEFAULT_SEGMENT_LABEL = 'romana.io/segment';
+/** Host tag carrying the node's spec.providerID (romana-aws finds the EC2 instance by it: the first of its INSTANCE_TAGS). */
+export const PROVIDER_ID_TAG = INSTANCE_TAGS[0];
 
 // ---------- raw Kubernetes JSON (only the fields read here) ----------
 
@@ -63,7 +66,8 @@ export type HostPlan = { ok: true; host: Required<Pick<HostRequest, 'name' | 'ip
 
 /**
  * The host a Node should be: InternalIP (first IPv4 one) preferred, then
- * ExternalIP, then any IPv4 address; tags = node labels + the managed mark.
+ * ExternalIP, then any IPv4 address; tags = node labels + the managed mark
+ * + PROVIDER_ID_TAG = spec.providerID when the node has one.
  */
 export function nodeToHost(node: KubeObject): HostPlan {
   const name = node.metadata?.name;
@@ -72,7 +76,10 @@ export function nodeToHost(node: KubeObject): HostPlan {
   const pick = (type: string | null): string | undefined => addrs.find((a) => (type === null || a.type === type) && isIPv4(a.address))?.address;
   const ip = pick('InternalIP') ?? pick('ExternalIP') ?? pick(null);
   if (ip === undefined) return { ok: false, reason: `node ${JSON.stringify(name)} has no IPv4 address in status.addresses` };
-  return { ok: true, host: { name, ip, tags: { ...(node.metadata?.labels ?? {}), [MANAGED_TAG]: MANAGED_VALUE } } };
+  const providerId = node.spec?.providerID;
+  const tags: Record<string, string> = { ...(node.metadata?.labels ?? {}), [MANAGED_TAG]: MANAGED_VALUE };
+  if (typeof providerId === 'string' && providerId !== '') tags[PROVIDER_ID_TAG] = providerId;
+  return { ok: true, host: { name, ip, tags } };
 }
 
 /** True for hosts the listener registered (and so may remove). */
@@ -153,12 +160,17 @@ export function policyForDaemon(np: KubeObject): { namespace: string; name: stri
 
 // ---------- Services with the VIP annotation ----------
 
-export type VipPlan = { ok: true; annotation: string; ip: string } | { ok: false; annotation: string; reason: string };
+export type VipPlan =
+  | { ok: true; annotation: string; ip: string; auto: false }
+  | { ok: true; annotation: string; ip: null; auto: true }
+  | { ok: false; annotation: string; reason: string };
 
 /**
  * The VIP a Service asks for (`romanaip` documented, `romanavip` the
- * original's; value `{"auto": false, "ip": "…"}`), null without either
- * annotation. `auto: true` is refused as the original refused it.
+ * original's; value `{"auto": false, "ip": "…"}` or `{"auto": true}`),
+ * null without either annotation. `auto: true` leaves the address to the
+ * daemon's --vip-pool (the original refused it); an explicit IPv4 `ip` is
+ * required otherwise.
  */
 export function serviceVip(svc: KubeObject): VipPlan | null {
   const ann = svc.metadata?.annotations ?? {};
@@ -171,9 +183,54 @@ export function serviceVip(svc: KubeObject): VipPlan | null {
     return { ok: false, annotation: key, reason: `annotation ${key} is not JSON: ${JSON.stringify(ann[key])}` };
   }
   const o = (typeof v === 'object' && v !== null ? v : {}) as { auto?: unknown; ip?: unknown };
-  if (o.auto === true) return { ok: false, annotation: key, reason: `annotation ${key}: "auto": true is not supported` };
+  if (o.auto !== undefined && typeof o.auto !== 'boolean') return { ok: false, annotation: key, reason: `annotation ${key}: "auto" must be a boolean` };
+  if (o.auto === true) return { ok: true, annotation: key, ip: null, auto: true };
   if (!isIPv4(o.ip)) return { ok: false, annotation: key, reason: `annotation ${key}: "ip" ${JSON.stringify(o.ip ?? null)} is not an IPv4 address` };
-  return { ok: true, annotation: key, ip: o.ip };
+  return { ok: true, annotation: key, ip: o.ip, auto: false };
+}
+
+/**
+ * The VIP candidates of a Service: the node names of the READY addresses
+ * of its Endpoints object (`subsets[].addresses[].nodeName`; the
+ * `notReadyAddresses` are not candidates), deduplicated and sorted. No
+ * Endpoints object → no candidates.
+ */
+export function readyEndpointNodes(endpoints: KubeObject | undefined): string[] {
+  const subsets = ((endpoints as { subsets?: unknown } | undefined)?.subsets ?? []) as Array<{ addresses?: Array<{ nodeName?: unknown }> }>;
+  const nodes = new Set<string>();
+  for (const s of Array.isArray(subsets) ? subsets : []) {
+    for (const a of s.addresses ?? []) if (typeof a.nodeName === 'string' && a.nodeName !== '') nodes.add(a.nodeName);
+  }
+  return [...nodes].sort();
+}
+
+/** Annotation the listener puts on a Service: the externalIP it added (its VIP), so it removes only that one. */
+export const VIP_EXTERNAL_IP_ANNOTATION = 'romana.io/vip-external-ip';
+
+/**
+ * The JSON merge patch that makes a Service's `spec.externalIPs` show its
+ * VIP (`vip`), or no longer show it (`vip` null), keeping every other
+ * external IP; null when nothing is to change. The address the listener
+ * added is remembered in VIP_EXTERNAL_IP_ANNOTATION, and the patch carries
+ * the cached resourceVersion (the server refuses it if the Service moved
+ * on, so an external IP added meanwhile is never lost).
+ */
+export function externalIpsPatch(svc: KubeObject, vip: string | null): Record<string, unknown> | null {
+  const prev = svc.metadata?.annotations?.[VIP_EXTERNAL_IP_ANNOTATION];
+  const raw = svc.spec?.externalIPs;
+  const cur = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
+  const want = cur.filter((x) => x !== prev || x === vip);
+  if (vip !== null && !want.includes(vip)) want.push(vip);
+  if (sameList(want, cur) && (prev ?? null) === vip) return null;
+  return {
+    metadata: { resourceVersion: svc.metadata?.resourceVersion, annotations: { [VIP_EXTERNAL_IP_ANNOTATION]: vip } },
+    spec: { externalIPs: want.length > 0 ? want : null },
+  };
+}
+
+/** Same string lists, in order. */
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 // ---------- IPAM address names made by the CNI plugin ----------

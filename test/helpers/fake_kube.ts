@@ -15,6 +15,10 @@
  * can only learn by relisting), compact() forgets history, closeWatches()
  * ends every open watch (the client re-watches from its resourceVersion).
  * Counters say how often each collection was listed and watched.
+ * PATCH /api/v1/namespaces/{ns}/{resource}/{name} with
+ * `application/merge-patch+json` applies an RFC 7386 merge patch (a
+ * metadata.resourceVersion in the patch must match, else 409 Conflict, as
+ * the real server does) and notifies watches (MODIFIED).
  *
  * Concurrency rule: single event loop; watch streams are plain responses
  * written synchronously on each change.
@@ -22,13 +26,14 @@
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services';
+export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services' | 'endpoints';
 
 const PATHS: Record<string, { resource: Resource; namespace?: string }> = {
   '/api/v1/nodes': { resource: 'nodes' },
   '/api/v1/namespaces': { resource: 'namespaces' },
   '/api/v1/pods': { resource: 'pods' },
   '/api/v1/services': { resource: 'services' },
+  '/api/v1/endpoints': { resource: 'endpoints' },
   '/apis/networking.k8s.io/v1/networkpolicies': { resource: 'networkpolicies' },
 };
 
@@ -37,10 +42,24 @@ const KINDS: Record<Resource, { kind: string; apiVersion: string; namespaced: bo
   namespaces: { kind: 'Namespace', apiVersion: 'v1', namespaced: false },
   pods: { kind: 'Pod', apiVersion: 'v1', namespaced: true },
   services: { kind: 'Service', apiVersion: 'v1', namespaced: true },
+  endpoints: { kind: 'Endpoints', apiVersion: 'v1', namespaced: true },
   networkpolicies: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', namespaced: true },
 };
 
 type Obj = Record<string, any>;
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null deletes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Obj = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Obj) } : {};
+  for (const [k, v] of Object.entries(patch as Obj)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+const ITEM_RE = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
 interface Watcher {
   resource: Resource;
@@ -60,6 +79,8 @@ export interface FakeKube {
   bookmark(): void;
   closeWatches(): void;
   lists(resource: Resource): number;
+  /** Successful PATCH requests per resource. */
+  patches(resource: Resource): number;
   watches(resource: Resource): number;
   openWatches(resource?: Resource): number;
   /** Query strings of every watch request made (to check allowWatchBookmarks etc.). */
@@ -78,6 +99,7 @@ export async function startFakeKube(): Promise<FakeKube> {
   const listCount = new Map<Resource, number>();
   const watchCount = new Map<Resource, number>();
   const watchQueries: URLSearchParams[] = [];
+  const patchCount = new Map<Resource, number>();
   for (const r of Object.keys(KINDS) as Resource[]) objects.set(r, new Map());
 
   const keyOf = (name: string, namespace?: string): string => (namespace ? `${namespace}/${name}` : name);
@@ -89,8 +111,41 @@ export async function startFakeKube(): Promise<FakeKube> {
     for (const w of watchers) if (w.resource === resource) send(w, type, object);
   };
 
+  const status = (res: ServerResponse, code: number, reason: string, message: string): void => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
+  };
+  const patchItem = (req: http.IncomingMessage, res: ServerResponse, m: RegExpExecArray): void => {
+    const [, namespace, resource, name] = m as unknown as [string, string, Resource, string];
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (!(resource in KINDS) || KINDS[resource].apiVersion !== 'v1' || !KINDS[resource].namespaced) return status(res, 404, 'NotFound', `no resource ${resource}`);
+      if (!(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) return status(res, 415, 'UnsupportedMediaType', 'only application/merge-patch+json');
+      const existing = objects.get(resource)!.get(keyOf(name, namespace));
+      if (!existing) return status(res, 404, 'NotFound', `${resource} "${name}" not found`);
+      let patch: Obj;
+      try {
+        patch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj;
+      } catch {
+        return status(res, 400, 'BadRequest', 'patch is not JSON');
+      }
+      const wantRv = patch?.metadata?.resourceVersion;
+      if (wantRv !== undefined && wantRv !== null && String(wantRv) !== existing.metadata.resourceVersion) {
+        return status(res, 409, 'Conflict', `the object has been modified; please apply your changes to the latest version and try again`);
+      }
+      patchCount.set(resource, (patchCount.get(resource) ?? 0) + 1);
+      const merged = mergePatch(existing, patch) as Obj;
+      const stored = api.upsert(resource, { ...merged, metadata: { ...merged.metadata, name, namespace } });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(stored));
+    });
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    const item = req.method === 'PATCH' ? ITEM_RE.exec(url.pathname) : null;
+    if (item) return patchItem(req, res, item);
     const route = PATHS[url.pathname];
     if (req.method !== 'GET' || !route) {
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -135,7 +190,7 @@ export async function startFakeKube(): Promise<FakeKube> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
-  return {
+  const api: FakeKube = {
     url: `http://127.0.0.1:${port}`,
     watchQueries,
     upsert(resource, obj, opts = {}) {
@@ -179,6 +234,7 @@ export async function startFakeKube(): Promise<FakeKube> {
       watchers.clear();
     },
     lists: (r) => listCount.get(r) ?? 0,
+    patches: (r) => patchCount.get(r) ?? 0,
     watches: (r) => watchCount.get(r) ?? 0,
     openWatches: (r) => [...watchers].filter((w) => r === undefined || w.resource === r).length,
     resourceVersion: () => rv,
@@ -188,4 +244,5 @@ export async function startFakeKube(): Promise<FakeKube> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return api;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseListenerArgs } from '../../src/listener/config.js';
-import { MANAGED_TAG, nodeToHost, parseCniAddressName, podToEndpoint, policyForDaemon, scanLeaks, serviceVip } from '../../src/listener/translate.js';
+import { externalIpsPatch, MANAGED_TAG, nodeToHost, parseCniAddressName, podToEndpoint, policyForDaemon, PROVIDER_ID_TAG, readyEndpointNodes, scanLeaks, serviceVip, VIP_EXTERNAL_IP_ANNOTATION } from '../../src/listener/translate.js';
 
 describe('listener translation', () => {
   it('prefers the InternalIP over addresses[0] (the original took the first of any type)', () => {
@@ -22,10 +22,19 @@ describe('listener translation', () => {
     expect(out).toEqual({ namespace: 'ns', name: 'x', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'x', namespace: 'ns', uid: 'u' }, spec } });
   });
 
-  it('VIP annotation: romanaip and romanavip, auto refused, bad ip refused', () => {
-    expect(serviceVip({ metadata: { annotations: { romanaip: '{"auto": false, "ip": "192.168.99.101"}' } } })).toEqual({ ok: true, annotation: 'romanaip', ip: '192.168.99.101' });
+  it('puts the node providerID into the romana.io/provider-id host tag (the one romana-aws reads first)', () => {
+    const n = { metadata: { name: 'n1' }, spec: { providerID: 'aws:///us-east-1a/i-0123456789abcdef0' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.5' }] } };
+    expect(PROVIDER_ID_TAG).toBe('romana.io/provider-id');
+    expect(nodeToHost(n)).toMatchObject({ ok: true, host: { tags: { [PROVIDER_ID_TAG]: 'aws:///us-east-1a/i-0123456789abcdef0' } } });
+    const plain = nodeToHost({ ...n, spec: {} });
+    expect(plain.ok && PROVIDER_ID_TAG in plain.host.tags).toBe(false);
+  });
+
+  it('VIP annotation: romanaip and romanavip, auto passed on, bad ip refused', () => {
+    expect(serviceVip({ metadata: { annotations: { romanaip: '{"auto": false, "ip": "192.168.99.101"}' } } })).toEqual({ ok: true, annotation: 'romanaip', ip: '192.168.99.101', auto: false });
     expect(serviceVip({ metadata: { annotations: { romanavip: '{"auto": false, "ip": "192.168.99.102"}' } } })).toMatchObject({ ok: true, annotation: 'romanavip' });
-    expect(serviceVip({ metadata: { annotations: { romanavip: '{"auto": true}' } } })).toMatchObject({ ok: false });
+    expect(serviceVip({ metadata: { annotations: { romanavip: '{"auto": true}' } } })).toEqual({ ok: true, annotation: 'romanavip', ip: null, auto: true });
+    expect(serviceVip({ metadata: { annotations: { romanavip: '{"auto": "yes", "ip": "192.168.99.102"}' } } })).toMatchObject({ ok: false });
     expect(serviceVip({ metadata: { annotations: { romanavip: '{"ip": "300.1.1.1"}' } } })).toMatchObject({ ok: false });
     expect(serviceVip({ metadata: {} })).toBeNull();
   });
@@ -54,5 +63,32 @@ describe('listener translation', () => {
     const bad = parseListenerArgs(['--resync', 'soon', '--token', 'a', '--token-file', 'f', '--health-port', '70000']);
     expect(bad.kind === 'error' && bad.problems.length).toBe(3);
     expect(parseListenerArgs(['--nope']).kind).toBe('error');
+  });
+
+  it('VIP candidates: node names of ready endpoint addresses only, deduplicated and sorted', () => {
+    const ep = {
+      metadata: { name: 's', namespace: 'ns' },
+      subsets: [
+        { addresses: [{ ip: '10.1.0.1', nodeName: 'n2' }, { ip: '10.1.0.2', nodeName: 'n1' }], notReadyAddresses: [{ ip: '10.1.0.3', nodeName: 'n3' }] },
+        { addresses: [{ ip: '10.1.0.4', nodeName: 'n2' }, { ip: '10.1.0.5' }] },
+      ],
+    };
+    expect(readyEndpointNodes(ep)).toEqual(['n1', 'n2']);
+    expect(readyEndpointNodes(undefined)).toEqual([]);
+    expect(readyEndpointNodes({ metadata: { name: 's' } })).toEqual([]);
+  });
+
+  it('externalIPs patch: adds the VIP keeping the others, swaps it on change, removes only its own', () => {
+    const svc = (ips: string[] | undefined, mark?: string) => ({
+      metadata: { name: 's', namespace: 'ns', resourceVersion: '7', annotations: mark ? { [VIP_EXTERNAL_IP_ANNOTATION]: mark } : {} },
+      spec: ips ? { externalIPs: ips } : {},
+    });
+    expect(externalIpsPatch(svc(['1.1.1.1']), '10.9.0.1')).toEqual({ metadata: { resourceVersion: '7', annotations: { [VIP_EXTERNAL_IP_ANNOTATION]: '10.9.0.1' } }, spec: { externalIPs: ['1.1.1.1', '10.9.0.1'] } });
+    expect(externalIpsPatch(svc(['1.1.1.1', '10.9.0.1'], '10.9.0.1'), '10.9.0.1')).toBeNull();
+    expect(externalIpsPatch(svc(['1.1.1.1', '10.9.0.1'], '10.9.0.1'), '10.9.0.2')).toMatchObject({ spec: { externalIPs: ['1.1.1.1', '10.9.0.2'] } });
+    expect(externalIpsPatch(svc(['1.1.1.1', '10.9.0.1'], '10.9.0.1'), null)).toEqual({ metadata: { resourceVersion: '7', annotations: { [VIP_EXTERNAL_IP_ANNOTATION]: null } }, spec: { externalIPs: ['1.1.1.1'] } });
+    expect(externalIpsPatch(svc(['10.9.0.1'], '10.9.0.1'), null)).toMatchObject({ spec: { externalIPs: null } });
+    expect(externalIpsPatch(svc(['1.1.1.1']), null)).toBeNull();
+    expect(externalIpsPatch(svc(undefined), null)).toBeNull();
   });
 });
