@@ -51,7 +51,7 @@ export function registerLab(program: Command, ctx: CommandContext): void {
       .command('up')
       .summary('Build the lab and print what it looks like.')
       .description(
-        'Build a cluster out of network namespaces: hosts on a bridge, the daemon on the embedded store with one prefix group per rack (host label "rack"), a romana-agent per host, pods made through the real CNI plugin; then print hosts, blocks, routes, a pod-to-pod reachability matrix and commands to explore. Processes keep running (detached) until romana lab down.',
+        'Build a cluster out of network namespaces: hosts on a bridge, the daemon on the embedded store with one prefix group per rack (host label "rack"), a romana-agent per host, pods made through the real CNI plugin; with BIRD 2 installed (/usr/sbin/bird) also a ToR per rack running BIRD, and BIRD plus a romana-publisher per host announcing its blocks to its ToR over eBGP (ToRs: iBGP with each other). Then print hosts, blocks, routes, the ToRs\' BGP-learned routes, a pod-to-pod reachability matrix and commands to explore. Processes keep running (detached) until romana lab down.',
       )
       .option('--hosts <n>', 'number of hosts', int('hosts'), 3)
       .option('--racks <n>', 'number of racks (one prefix group each)', int('racks'), 1)
@@ -78,7 +78,7 @@ export function registerLab(program: Command, ctx: CommandContext): void {
     });
 
   common(lab.command('check').summary('Probe every pod pair; exit 0 when all reach each other and routes are within bounds.'))
-    .description('Probe every pod pair with real packets (TCP 8080, UDP 5353, ICMP) and check that every host\'s table 10 holds at most (hosts in its group + number of groups) routes. Exit 0 when all is well, 1 otherwise.')
+    .description('Probe every pod pair with real packets (TCP 8080, UDP 5353, ICMP), check that every host\'s table 10 holds at most (hosts in its group + number of groups) routes and that every ToR learned every block of its rack\'s hosts over BGP. Exit 0 when all is well, 1 otherwise.')
     .action(async (o: CommonOpts) => {
       await guard(async () => ((await labCheck(loaded(o), print)) ? 0 : 1));
     });

@@ -2,7 +2,7 @@
  * `romana lab`: a Romana cluster made of network namespaces on this machine
  * (DESIGN §9, issue 6). Everything it makes is named with one prefix
  * (default "rlab"): namespaces `<prefix>-fabric`, `<prefix>-hN`,
- * `<prefix>-hN-pJ`; every process it starts is detached, with its PID in
+ * `<prefix>-hN-pJ`, `<prefix>-torK`; every process it starts is detached, with its PID in
  * `<state>/pids/` and its log in `<state>/logs/`. `down` removes exactly
  * that: processes by PID file (checked against /proc/PID/cmdline) and by
  * namespace (`ip netns pids`), namespaces by name, then the state dir.
@@ -15,8 +15,18 @@
  * interfaces, routes or rules.
  *
  * RACKS: one prefix group per rack (assignment by the host label `rack`).
- * ToR namespaces running BIRD are not built yet: with several racks the
- * hosts still share one bridge (the summary says so).
+ * When BIRD 2 is installed (/usr/sbin/bird), every rack gets a ToR
+ * namespace `<prefix>-torK` with eth0 = 10.200.0.(200+K)/24 on the bridge,
+ * running BIRD (AS 65000; the ToRs are iBGP peers of each other, full
+ * mesh). Every host runs BIRD in its namespace (AS 65100+N, eBGP to its
+ * rack's ToR, no kernel protocol: the host's tables stay the agent's) and a
+ * romana-publisher (also in the host namespace, daemon via the unix socket)
+ * that renders `bird/publisher.conf` with `--aggregate blocks` into the
+ * file BIRD includes and reloads BIRD through its control socket. The ToRs
+ * install what they learn into their own kernel tables, which `lab up`
+ * prints and `lab check` checks. Hosts and ToRs still share one L2 subnet,
+ * so pod traffic goes host to host and the ToRs are not in its path (the
+ * summary says so); per-rack subnets routed by the ToRs are not built yet.
  *
  * Pods: P per host, alternating between the namespaces "blue" and "green",
  * named `hN-pJ`; each runs the probe agent (probe_agent.ts) with TCP 8080,
@@ -71,6 +81,16 @@ export interface LabPodState {
   control: string;
 }
 
+export interface LabTorState {
+  name: string;
+  ns: string;
+  ip: string;
+  rack: string;
+  as: number;
+  /** BIRD's control socket (a file: birdc works from the root namespace). */
+  ctl: string;
+}
+
 export interface LabState {
   prefix: string;
   stateDir: string;
@@ -80,6 +100,8 @@ export interface LabState {
   hosts: LabHostState[];
   pods: LabPodState[];
   fabric: string;
+  /** One per rack when BIRD 2 is installed; absent in state files of older labs. */
+  tors?: LabTorState[];
   notes: string[];
 }
 
@@ -119,7 +141,9 @@ export async function ensurePackages(install: boolean, print: Print): Promise<st
 }
 
 function builtFiles(): string[] {
-  return [dist('src/daemon/main.js'), dist('src/agent/main.js'), dist('romana-cni.cjs'), dist('src/lab/probe_agent.js')].filter((f) => !existsSync(f));
+  const files = [dist('src/daemon/main.js'), dist('src/agent/main.js'), dist('romana-cni.cjs'), dist('src/lab/probe_agent.js')];
+  if (birdAvailable()) files.push(dist('publisher/main.js'));
+  return files.filter((f) => !existsSync(f));
 }
 
 /* ----------------------------------------------------------------- helpers */
@@ -249,6 +273,123 @@ export class LabError extends Error {
   }
 }
 
+/* ----------------------------------------------------------------- BIRD/BGP */
+
+const BIRD = '/usr/sbin/bird';
+const BIRDC = '/usr/sbin/birdc';
+const TOR_AS = 65000;
+const HOST_SUBNET = '10.200.0.0/24';
+const hostAs = (i: number): number => 65100 + i;
+
+export function birdAvailable(): boolean {
+  return existsSync(BIRD) && existsSync(BIRDC);
+}
+
+/** Our own publisher template: this host's (merged) blocks as statics, exported over eBGP to the ToR. */
+const PUBLISHER_TEMPLATE = `# romana lab: written by romana lab up. Rendered by romana-publisher into
+# the file this host's BIRD includes; --neighbor-ip/--neighbor-as name the ToR.
+protocol static romana_routes {
+    ipv4;
+{{- range .Networks }}
+    route {{ . }} unreachable;
+{{- end }}
+}
+
+protocol bgp tor {
+    local as {{ .LocalAS }};
+    neighbor {{ .NeighborIP }} as {{ .NeighborAS }};
+    hold time 9;
+    connect retry time 1;
+    connect delay time 1;
+    ipv4 {
+        import none;
+        export where proto = "romana_routes";
+    };
+}
+`;
+
+/** The host's BIRD: no kernel protocol (nothing goes into the host's tables), the publisher's file included. */
+function hostBirdConf(h: LabHostState, includeDir: string): string {
+  return [`# romana lab: BIRD of ${h.name}`, 'log stderr all;', `router id ${h.ip};`, 'protocol device { scan time 10; }', `include "${includeDir}/*.conf";`, ''].join('\n');
+}
+
+/** A ToR: eBGP to its rack's hosts (import only), iBGP to the other ToRs, everything learned into its kernel. */
+function torBirdConf(t: LabTorState, hosts: Array<{ h: LabHostState; as: number }>, others: LabTorState[]): string {
+  const timers = 'hold time 9; connect retry time 1; connect delay time 1;';
+  return [
+    `# romana lab: BIRD of ToR ${t.name} (rack ${t.rack})`,
+    'log stderr all;',
+    `router id ${t.ip};`,
+    'protocol device { scan time 10; }',
+    'protocol kernel { ipv4 { import none; export all; }; }',
+    ...hosts.map(({ h, as }) => `protocol bgp ${h.name} { local ${t.ip} as ${t.as}; neighbor ${h.ip} as ${as}; ${timers} ipv4 { import all; export none; }; }`),
+    ...others.map((o) => `protocol bgp ${o.name} { local ${t.ip} as ${t.as}; neighbor ${o.ip} as ${o.as}; direct; ${timers} ipv4 { import all; export all; }; }`),
+    '',
+  ].join('\n');
+}
+
+async function startBird(stateDir: string, name: string, ns: string, conf: string, ctl: string): Promise<void> {
+  spawnDetached(stateDir, `bird-${name}`, 'ip', ['netns', 'exec', ns, BIRD, '-f', '-c', conf, '-s', ctl, '-P', path.join(stateDir, 'bird', `${name}.pid`)]);
+  await waitFor(
+    `BIRD of ${name} to answer on ${ctl}`,
+    async () => {
+      if (!alive(pidOf(stateDir, `bird-${name}`) ?? -1)) throw new Error(`BIRD of ${name} exited: ${logTail(stateDir, `bird-${name}`)}`);
+      const r = await run(BIRDC, ['-s', ctl, 'show', 'status']);
+      return r.code === 0 && /Daemon is up and running/.test(r.stdout);
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
+}
+
+function ip4(a: string): number {
+  return a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** `outer` (a.b.c.d/len, or an address) contains `inner`. */
+export function covers(outer: string, inner: string): boolean {
+  const [oa, ol] = outer.split('/');
+  const [ia, il] = inner.split('/');
+  const olen = Number(ol ?? 32);
+  const ilen = Number(il ?? 32);
+  if (ilen < olen) return false;
+  const size = 2 ** (32 - olen);
+  return Math.floor(ip4(oa!) / size) === Math.floor(ip4(ia!) / size);
+}
+
+export interface TorRoutes {
+  tor: LabTorState;
+  /** Kernel routes BIRD installed (proto bird): prefix and next hop. */
+  routes: Array<{ dst: string; via: string }>;
+  /** Blocks of the rack's hosts that no learned route covers with that host as next hop. */
+  missing: string[];
+}
+
+/** Every ToR's BGP-learned routes (its kernel table, proto bird) against the blocks of its rack's hosts. */
+export async function torRoutes(st: LabState): Promise<TorRoutes[]> {
+  const tors = st.tors ?? [];
+  if (tors.length === 0) return [];
+  const blocks = (await must(st.socket, 'GET', '/blocks')).blocks as Array<{ cidr: string; host: string }>;
+  return Promise.all(
+    tors.map(async (tor) => {
+      const r = await run('ip', ['-j', '-n', tor.ns, 'route', 'show', 'proto', 'bird']);
+      let parsed: Array<{ dst: string; gateway?: string }> = [];
+      try {
+        parsed = r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as Array<{ dst: string; gateway?: string }>);
+      } catch {
+        parsed = [];
+      }
+      const routes = parsed.map((x) => ({ dst: x.dst.includes('/') ? x.dst : `${x.dst}/32`, via: x.gateway ?? '' })).sort((a, b) => ip4(a.dst.split('/')[0]!) - ip4(b.dst.split('/')[0]!));
+      const missing: string[] = [];
+      for (const h of st.hosts.filter((x) => x.rack === tor.rack)) {
+        for (const b of blocks.filter((x) => x.host === h.name)) {
+          if (!routes.some((x) => x.via === h.ip && covers(x.dst, b.cidr))) missing.push(`${b.cidr} of ${h.name}`);
+        }
+      }
+      return { tor, routes, missing };
+    }),
+  );
+}
+
 export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
   if (process.getuid?.() !== 0) throw new LabError('romana lab needs root (it creates network namespaces): run it with sudo', 2);
   if (o.hosts < 1 || o.hosts > 50) throw new LabError(`--hosts must be 1-50, not ${o.hosts}`, 2);
@@ -278,7 +419,13 @@ export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
     notes: [],
   };
   if (port !== o.port) st.notes.push('port 9600 is taken: the daemon listens on another port (below)');
-  if (o.racks > 1) st.notes.push('ToRs with BIRD are not built yet: the racks share one bridge (one prefix group per rack all the same)');
+  const bgp = birdAvailable();
+  if (bgp) {
+    st.tors = [];
+    st.notes.push(`hosts and ToRs share one L2 subnet (${HOST_SUBNET}): pod traffic goes host to host, the ToRs learn every block over BGP but are not in its path (per-rack subnets routed by the ToRs are not built yet)`);
+  } else {
+    st.notes.push(`BIRD 2 is not installed (${BIRD}; apt-get install bird2): no ToRs, no BGP, and the racks share one bridge`);
+  }
   saveState(st);
 
   // The daemon, in the root namespace: loopback + unix socket only.
@@ -313,6 +460,37 @@ export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
   }
   saveState(st);
 
+  // ToRs on the bridge, BIRD in every ToR and host (publishers follow once the daemon is up).
+  const birdDir = path.join(stateDir, 'bird');
+  if (st.tors) {
+    mkdirSync(birdDir, { recursive: true });
+    for (let k = 1; k <= o.racks; k++) {
+      const name = `tor${k}`;
+      const ns = await lab.add(name);
+      await lab.ip(ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `${name}-port`, 'netns', st.fabric);
+      await lab.ip(st.fabric, 'link', 'set', `${name}-port`, 'master', 'br0', 'up');
+      const ip = `10.200.0.${200 + k}`;
+      await lab.ip(ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
+      await lab.ip(ns, 'link', 'set', 'eth0', 'up');
+      st.tors.push({ name, ns, ip, rack: `r${k}`, as: TOR_AS, ctl: path.join(birdDir, `${name}.ctl`) });
+    }
+    saveState(st);
+    for (const t of st.tors) {
+      const conf = path.join(birdDir, `${t.name}.conf`);
+      const peers = st.hosts.flatMap((h, i) => (h.rack === t.rack ? [{ h, as: hostAs(i + 1) }] : []));
+      writeFileSync(conf, torBirdConf(t, peers, st.tors.filter((x) => x !== t)));
+      await startBird(stateDir, t.name, t.ns, conf, t.ctl);
+    }
+    for (const h of st.hosts) {
+      const inc = path.join(birdDir, `${h.name}.d`);
+      mkdirSync(inc, { recursive: true });
+      const conf = path.join(birdDir, `${h.name}.conf`);
+      writeFileSync(conf, hostBirdConf(h, inc));
+      await startBird(stateDir, h.name, h.ns, conf, path.join(birdDir, `${h.name}.ctl`));
+    }
+    writeFileSync(path.join(birdDir, 'publisher.conf'), PUBLISHER_TEMPLATE);
+  }
+
   await waitFor(
     'the daemon to answer GET /readyz on its socket',
     async () => {
@@ -325,6 +503,30 @@ export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
   st.url = daemonUrl(stateDir) ?? `http://127.0.0.1:${port}`;
   for (const h of st.hosts) await must(st.socket, 'POST', '/hosts', { name: h.name, ip: h.ip, tags: { rack: h.rack } });
   saveState(st);
+
+  // A route publisher per host, in its namespace: follows the daemon, feeds the host's BIRD.
+  if (st.tors) {
+    for (const [i, h] of st.hosts.entries()) {
+      const tor = st.tors.find((t) => t.rack === h.rack)!;
+      spawnDetached(stateDir, `publisher-${h.name}`, 'ip', [
+        'netns', 'exec', h.ns, process.execPath, dist('publisher/main.js'), 'run',
+        '--daemon', `unix:${st.socket}`,
+        '--node', h.name,
+        '--node-ip', h.ip,
+        '--node-subnet', HOST_SUBNET,
+        '--template', path.join(birdDir, 'publisher.conf'),
+        '--config', path.join(birdDir, `${h.name}.d`, 'published-routes.conf'),
+        '--bird-socket', path.join(birdDir, `${h.name}.ctl`),
+        '--local-as', String(hostAs(i + 1)),
+        '--neighbor-ip', tor.ip,
+        '--neighbor-as', String(tor.as),
+        '--aggregate', 'blocks',
+        '--debounce-ms', '100',
+        '--health-port=-1',
+        '--log-level', 'info',
+      ]);
+    }
+  }
 
   // One agent per host, inside its namespace.
   for (const h of st.hosts) {
@@ -367,6 +569,25 @@ export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
   st.pods.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   saveState(st);
   await Promise.all(st.pods.map((p) => waitFor(`the probe agent of pod ${p.name}`, () => probeReady(st, p), { timeoutMs: 30_000, intervalMs: 50 })));
+  if (st.tors) {
+    let last: TorRoutes[] = [];
+    let died: string | null = null;
+    await waitFor(
+      "every ToR to learn the blocks of its rack's hosts over BGP",
+      async () => {
+        for (const name of [...st.hosts.flatMap((h) => [`publisher-${h.name}`, `bird-${h.name}`]), ...(st.tors ?? []).map((t) => `bird-${t.name}`)]) {
+          if (!alive(pidOf(stateDir, name) ?? -1)) died = `${name} exited: ${logTail(stateDir, name)}`;
+        }
+        if (died !== null) return true; // no point waiting: fails below
+        last = await torRoutes(st);
+        return last.every((t) => t.missing.length === 0);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; not learned: ${last.map((t) => `${t.tor.name}: ${t.missing.join(', ') || 'none'}`).join('; ')}`);
+    });
+    if (died !== null) throw new Error(died);
+  }
   print(`lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s (state and logs in ${stateDir})\n\n`);
   return st;
 }
@@ -561,7 +782,21 @@ export async function renderSummary(st: LabState, m: Matrix): Promise<string> {
     lines.push(`  ${r.host}: ${r.routes.length} route(s), bound ${r.bound}`);
     for (const l of r.routes) lines.push(`    ${l}`);
   }
-  lines.push('', "ToRs' BGP-learned routes: none (no ToR/BIRD in this lab yet)");
+  const tors = await torRoutes(st);
+  if (tors.length === 0) {
+    lines.push('', "ToRs' BGP-learned routes: none (no ToRs in this lab: BIRD 2 is not installed)");
+  } else {
+    const byIp = new Map(st.hosts.map((h) => [h.ip, h]));
+    lines.push('', `ToRs' BGP-learned routes (ip -n <tor> route show proto bird; eBGP from the rack's hosts, iBGP between ToRs, AS ${TOR_AS}):`);
+    for (const t of tors) {
+      const rackHosts = st.hosts.filter((h) => h.rack === t.tor.rack).map((h) => h.name);
+      lines.push(`  ${t.tor.name} ${t.tor.ns} ${t.tor.ip} rack=${t.tor.rack} peers ${rackHosts.join(' ')}: ${t.routes.length} route(s)`);
+      for (const r of t.routes) {
+        const h = byIp.get(r.via);
+        lines.push(`    ${r.dst.padEnd(16)} via ${r.via.padEnd(11)} ${h ? `${h.name}${h.rack === t.tor.rack ? '' : ` (rack ${h.rack}, via iBGP)`}` : ''}`.trimEnd());
+      }
+    }
+  }
   lines.push('', 'Pod-to-pod reachability (real packets):', renderMatrix(st, m).trimEnd());
   if (st.notes.length > 0) lines.push('', ...st.notes.map((n) => `Note: ${n}`));
   const port = new URL(st.url).port;
@@ -577,6 +812,7 @@ export async function renderSummary(st: LabState, m: Matrix): Promise<string> {
     `  ip netns list | grep ^${st.prefix}-`,
     `  ip -n ${h1.ns} route show table 10`,
     `  ip netns exec ${h1.ns} iptables-save | grep ROMANA`,
+    ...(st.tors && st.tors.length > 0 ? [`  birdc -s ${st.tors[0]!.ctl} show route        # or: show protocols`] : []),
     ...(p1 ? [`  ip netns exec ${p1.ns} ping -c1 ${st.pods[st.pods.length - 1]!.ip}`] : []),
     `  romana lab check${sd}        # every pod pair + route bounds, exit 0 when all good`,
     `  romana lab policy FILE${sd}  # a NetworkPolicy (YAML/JSON) or a Romana policy, then the new matrix`,
@@ -612,7 +848,15 @@ export async function labCheck(st: LabState, print: Print): Promise<boolean> {
     if (!good) ok = false;
     print(`${good ? 'ok  ' : 'FAIL'} ${r.host}: ${r.routes.length} route(s) in table 10, bound ${r.bound}\n`);
   }
-  print(ok ? `lab check: all ${m.pods.length} pods reach each other (TCP, UDP, ICMP); route tables within bounds\n` : 'lab check: FAILED\n');
+  const tors = await torRoutes(st);
+  for (const t of tors) {
+    const good = t.missing.length === 0;
+    if (!good) ok = false;
+    const hosts = st.hosts.filter((h) => h.rack === t.tor.rack).map((h) => h.name);
+    print(good ? `ok   ${t.tor.name}: learned every block of ${hosts.join(' ')} over BGP (${t.routes.length} route(s))\n` : `FAIL ${t.tor.name}: has not learned ${t.missing.join(', ')}\n`);
+  }
+  const torText = tors.length > 0 ? '; every ToR learned its rack\'s blocks' : '';
+  print(ok ? `lab check: all ${m.pods.length} pods reach each other (TCP, UDP, ICMP); route tables within bounds${torText}\n` : 'lab check: FAILED\n');
   return ok;
 }
 
@@ -742,7 +986,7 @@ export async function labStatus(stateDir: string, prefix: string): Promise<{ up:
     if (!running) up = false;
     lines.push(`  ${name.padEnd(16)} pid ${String(pid).padEnd(8)} ${running ? 'running' : 'NOT RUNNING'}`);
   }
-  const want = 1 + st.hosts.length + st.pods.length;
+  const want = 1 + st.hosts.length + st.pods.length + (st.tors?.length ?? 0);
   if (namespaces.length !== want) up = false;
   lines.push(`  namespaces: ${namespaces.length} of ${want} (${st.prefix}-*)`);
   return { up, text: lines.join('\n') + '\n' };

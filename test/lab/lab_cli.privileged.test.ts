@@ -1,8 +1,12 @@
 /**
  * `romana lab` end to end, through the built CLI exactly as a newcomer runs
- * it (issue 6): `lab up --hosts 3 --racks 1`, `lab status`, `lab check`
- * (exit 0), `lab policy` with a deny-all NetworkPolicy on namespace "green"
- * (the matrix changes as expected, and `lab check` now fails), `lab down`
+ * it (issue 6): `lab up --hosts 4 --racks 2` (with BIRD 2 installed: a ToR
+ * per rack that learns every block of its rack's hosts over eBGP from their
+ * BIRD + romana-publisher, and the other rack's over iBGP), `lab status`,
+ * `lab check` (exit 0), `lab policy` with a deny-all NetworkPolicy on
+ * namespace "green" (the matrix changes as expected, and `lab check` now
+ * fails), a host's BIRD killed (its ToR withdraws its blocks and `lab check`
+ * names them), `lab down`
  * (nothing left: no namespaces with the prefix, no processes, no state) and
  * `lab down` again (idempotent).
  *
@@ -15,11 +19,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { covers } from '../../src/lab/lab.js';
 import { privilegedSkipReason } from '../../src/lab/netns.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
 const PREFIX = 'rlabt';
+/** The lab builds ToRs running BIRD only when BIRD 2 is installed; without it the ToR assertions flip to "no ToRs". */
+const BGP = existsSync('/usr/sbin/bird') && existsSync('/usr/sbin/birdc');
+const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+const RACK: Record<string, string> = { h1: 'r1', h2: 'r1', h3: 'r2', h4: 'r2' };
+const TORS = BGP ? ['tor1', 'tor2'] : [];
+
+/** The ToR sections of the summary: tor -> [[prefix, next hop, learned-from text]]. */
+function parseTors(out: string): Record<string, Array<[string, string, string]>> {
+  const lines = out.split('\n');
+  const h = lines.findIndex((l) => l.startsWith("ToRs' BGP-learned routes ("));
+  expect(h, out).toBeGreaterThanOrEqual(0);
+  const tors: Record<string, Array<[string, string, string]>> = {};
+  let cur: Array<[string, string, string]> | null = null;
+  for (const l of lines.slice(h + 1)) {
+    const t = /^  (tor\d+) \S+ \S+ rack=r\d+ peers .*: (\d+) route\(s\)$/.exec(l);
+    const r = /^    (\S+)\s+via (\S+)\s+(.*)$/.exec(l);
+    if (t) tors[t[1]!] = cur = [];
+    else if (r && cur) cur.push([r[1]!, r[2]!, r[3]!]);
+    else break;
+  }
+  return tors;
+}
 
 function skipReason(): string | null {
   const base = privilegedSkipReason();
@@ -85,25 +112,52 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
     rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('lab up builds 3 hosts with 2 pods each and prints hosts, blocks, routes, an all-ok matrix and commands', async () => {
+  let blocks: Record<string, string[]> = {};
+  let hostIp: Record<string, string> = {};
+  it('lab up builds 4 hosts in 2 racks with 2 pods each and prints hosts, blocks, routes, the ToRs\' BGP routes, an all-ok matrix and commands', async () => {
     await step('up', async () => {
       expect(existsSync(CLI), `${CLI} missing: npx tsc -p tsconfig.json && npm run build:cni`).toBe(true);
       const t0 = performance.now();
-      const r = await cli('lab', 'up', '--hosts', '3', '--racks', '1', '--port', '0', ...common);
+      const r = await cli('lab', 'up', '--hosts', '4', '--racks', '2', '--port', '0', ...common);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       console.info(`lab up took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      for (const h of ['h1', 'h2', 'h3']) expect(r.stdout).toMatch(new RegExp(`^  ${h}\\s+${PREFIX}-${h}\\s+10\\.200\\.0\\.\\d\\s+rack=r1\\s+rack-1 10\\.112\\.0\\.0/16$`, 'm'));
+      for (const h of HOSTS) {
+        const m = new RegExp(`^  ${h}\\s+${PREFIX}-${h}\\s+(10\\.200\\.0\\.\\d)\\s+rack=${RACK[h]}\\s+rack-${RACK[h]!.slice(1)} 10\\.112\\.\\d+\\.0/\\d+$`, 'm').exec(r.stdout);
+        expect(m, `${h} in the host list:\n${r.stdout}`).not.toBeNull();
+        hostIp[h] = m![1]!;
+      }
       expect(r.stdout).toMatch(/^Blocks/m);
-      expect(r.stdout).toMatch(/^  h1: \d+ route\(s\), bound 4$/m);
+      blocks = {};
+      for (const m of r.stdout.matchAll(/^  (h\d) +(10\.112\.\d+\.\d+\/\d+) +\w+ +\d+$/gm)) (blocks[m[1]!] ??= []).push(m[2]!);
+      expect(Object.keys(blocks).sort()).toEqual(HOSTS);
+      for (const h of HOSTS) expect(r.stdout).toMatch(new RegExp(`^  ${h}: \\d+ route\\(s\\), bound 4$`, 'm')); // 2 hosts in its group + 2 groups
+      if (BGP) {
+        // Every ToR learned every block of every host: its rack's over eBGP, the other rack's over iBGP; next hop = the owner.
+        const tors = parseTors(r.stdout);
+        expect(Object.keys(tors).sort()).toEqual(TORS);
+        for (const [k, tor] of TORS.entries()) {
+          for (const h of HOSTS) {
+            for (const b of blocks[h]!) {
+              const route = tors[tor]!.find(([dst, via]) => via === hostIp[h] && covers(dst, b));
+              expect(route, `${tor} learned ${b} of ${h}:\n${r.stdout}`).toBeDefined();
+              expect(route![2]).toBe(RACK[h] === `r${k + 1}` ? h : `${h} (rack ${RACK[h]}, via iBGP)`);
+            }
+          }
+        }
+        expect(r.stdout).toContain(`birdc -s ${stateDir}/bird/tor1.ctl show route`);
+      } else {
+        expect(r.stdout).toMatch(/^ToRs' BGP-learned routes: none \(no ToRs in this lab: BIRD 2 is not installed\)$/m);
+      }
       expect(r.stdout).toMatch(/^  romana -p \d+ host list /m); // --port 0: the port it got
       expect(r.stdout).toContain(`ip netns exec ${PREFIX}-h1 `);
       const m = parseMatrix(r.stdout);
       const pods = Object.keys(m).sort();
-      expect(pods).toEqual(['h1-p1', 'h1-p2', 'h2-p1', 'h2-p2', 'h3-p1', 'h3-p2']);
+      expect(pods).toEqual(HOSTS.flatMap((h) => [`${h}-p1`, `${h}-p2`]));
       for (const a of pods) for (const b of pods) expect(`${a}->${b}:${m[a]![b]}`).toBe(`${a}->${b}:${a === b ? '.' : 'ok'}`);
-      expect(namespaces().sort()).toEqual([`${PREFIX}-fabric`, ...['h1', 'h2', 'h3'].flatMap((h) => [`${PREFIX}-${h}`, `${PREFIX}-${h}-p1`, `${PREFIX}-${h}-p2`])].sort());
+      expect(namespaces().sort()).toEqual([`${PREFIX}-fabric`, ...TORS.map((t) => `${PREFIX}-${t}`), ...HOSTS.flatMap((h) => [`${PREFIX}-${h}`, `${PREFIX}-${h}-p1`, `${PREFIX}-${h}-p2`])].sort());
       pids = readdirSync(path.join(stateDir, 'pids')).map((f) => Number(readFileSync(path.join(stateDir, 'pids', f), 'utf8').trim()));
-      expect(pids.length).toBe(1 + 3 + 6); // daemon, agents, probe agents
+      // daemon, agents, probe agents; with BGP also a BIRD and a publisher per host and a BIRD per ToR
+      expect(pids.length).toBe(1 + 4 + 8 + (BGP ? 4 * 2 + 2 : 0));
       // Detached: still running after the command returned.
       for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow();
       // A second up refuses instead of making a second lab over the first.
@@ -111,17 +165,23 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/already up/);
     });
-  }, 90_000);
+  }, 120_000);
 
   it('lab status and lab check exit 0 on a healthy lab', async () => {
     await step('check', async () => {
       const s = await cli('lab', 'status', ...common);
       expect(s.code, s.stdout + s.stderr).toBe(0);
-      expect(s.stdout).toContain('namespaces: 10 of 10');
+      const n = 1 + TORS.length + 4 + 8;
+      expect(s.stdout).toContain(`namespaces: ${n} of ${n}`);
       const r = await cli('lab', 'check', ...common);
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toContain('all 6 pods reach each other');
+      expect(r.stdout).toContain('all 8 pods reach each other');
       expect(r.stdout).not.toContain('FAIL');
+      if (BGP) {
+        expect(r.stdout).toMatch(/^ok   tor1: learned every block of h1 h2 over BGP \(\d+ route\(s\)\)$/m);
+        expect(r.stdout).toMatch(/^ok   tor2: learned every block of h3 h4 over BGP \(\d+ route\(s\)\)$/m);
+        expect(r.stdout).toContain("every ToR learned its rack's blocks");
+      }
     });
   }, 60_000);
 
@@ -147,6 +207,21 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
       const c = await cli('lab', 'check', ...common);
       expect(c.code, c.stdout).toBe(1);
       expect(c.stdout).toMatch(/^FAIL h1-p1 -> h2-p2: tcp, udp, icmp dropped$/m);
+    });
+  }, 60_000);
+
+  it.skipIf(!BGP)('when a host\'s BIRD dies its ToR withdraws the host\'s blocks, and lab check names them', async () => {
+    await step('bird down', async () => {
+      const pid = Number(readFileSync(path.join(stateDir, 'pids', 'bird-h3.pid'), 'utf8').trim());
+      process.kill(pid, 'SIGKILL');
+      const want = blocks.h3!.map((b) => `${b} of h3`).join(', ');
+      // tor2's hold timer (9 s) or the link going quiet ends the session; poll lab check until it says so.
+      let c = await cli('lab', 'check', ...common);
+      const deadline = Date.now() + 30_000;
+      while (!c.stdout.includes(`FAIL tor2: has not learned ${want}`) && Date.now() < deadline) c = await cli('lab', 'check', ...common);
+      expect(c.stdout).toContain(`FAIL tor2: has not learned ${want}`);
+      expect(c.code, c.stdout).toBe(1);
+      expect(c.stdout).toMatch(/^ok   tor1: learned every block of h1 h2 over BGP/m);
     });
   }, 60_000);
 
