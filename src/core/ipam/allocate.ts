@@ -181,8 +181,8 @@ export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): n
  *      apart so that each can grow next to its blocks);
  *   3. else the lowest free slot.
  * Entirely reserved slots are skipped at every step. Deterministic: depends
- * on the state only. Cost: O(b · levels · log b) for the host's b blocks in the
- * leaf, plus O(levels) for step 2.
+ * on the state only. Cost, for the host's b blocks in the leaf: a sort,
+ * then per level one check per distinct region; plus O(levels) for step 2.
  */
 export function findSlotFor(state: IpamState, leaf: LeafIndex, host: string): number {
   if (leaf.slotCount === 0) return -1;
@@ -192,26 +192,31 @@ export function findSlotFor(state: IpamState, leaf: LeafIndex, host: string): nu
   // Sorted, so the host's blocks inside a region are counted by two binary
   // searches instead of a scan (hosts with dozens of blocks made this the hot spot).
   mine.sort((a, b) => a - b);
-  let bestLevel = Number.POSITIVE_INFINITY;
-  let bestSlot = -1;
-  for (const s of mine) {
-    for (let level = 1; level <= leaf.levels && level <= bestLevel; level++) {
-      const size = 2 ** level;
+  // Levels ascending, each distinct region holding one of the host's blocks
+  // once: the first level with a foreign-free region that has a free slot
+  // wins (lowest slot). A region holding another host's block is skipped;
+  // every larger region holds that block too, so when no region of a level
+  // is foreign-free the search stops.
+  for (let level = 1; level <= leaf.levels && mine.length > 0; level++) {
+    const size = 2 ** level;
+    let prevStart = -1;
+    let open = false;
+    let best = -1;
+    for (const s of mine) {
       const start = s - (s % size);
+      if (start === prevStart) continue; // sorted: same region as the previous block
+      prevStart = start;
       const used = leaf.usedIn(level, start);
       const ours = lowerBound(mine, start + size) - lowerBound(mine, start);
-      if (ours < used) break; // another host's block: every larger region holds it too
+      if (ours < used) continue; // another host's block is in this region
+      open = true;
       if (used >= size) continue;
       const slot = findFreeSlot(leaf, start, Math.min(start + size, leaf.slotCount));
-      if (slot < 0) continue;
-      if (level < bestLevel || (level === bestLevel && slot < bestSlot)) {
-        bestLevel = level;
-        bestSlot = slot;
-      }
-      break;
+      if (slot >= 0 && (best < 0 || slot < best)) best = slot;
     }
+    if (best >= 0) return best;
+    if (!open) break;
   }
-  if (bestSlot >= 0) return bestSlot;
   const region = leaf.largestFreeRegion();
   if (region) {
     const [start, level] = region;
