@@ -10,11 +10,11 @@
  *
  * Errors list every problem, each naming the flag and the value.
  */
-import { parseArgs } from 'node:util';
 import { parseCidr4, parseIPv4, type Cidr4 } from '../src/core/ip.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../src/shared/log.js';
 import { parseSubnet } from './best_match.js';
 import { AGGREGATE_MODES, DEFAULT_LOCAL_AS, type AggregateMode } from './data.js';
+import { parseFlags } from '../src/shared/flags.js';
 
 export const DEFAULTS = Object.freeze({
   daemon: 'http://127.0.0.1:9600',
@@ -242,14 +242,10 @@ export function parsePublisherArgs(argvIn: readonly string[], env: Env = {}): Pa
   else if (argv[0] === 'help') return { kind: 'help', text: USAGE };
   argv = expandBareAggregate(argv);
   const options = command === 'run' ? RUN_OPTIONS : command === 'render' ? RENDER_OPTIONS : SELECT_OPTIONS;
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true }) as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] });
-  } catch (e) {
-    const msg = String((e as Error).message).replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
-    return { kind: 'error', problems: [msg] };
-  }
+  const parsed = parseFlags(argv, options);
+  if (!parsed.ok) return { kind: 'error', problems: [parsed.problem] };
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const positionals = parsed.positionals;
   if (values.help) return { kind: 'help', text: USAGE };
   const problems: string[] = [];
   if (positionals.length > 0) problems.push(`unexpected argument ${q(positionals[0]!)} (commands: run, render, select; see --help)`);

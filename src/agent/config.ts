@@ -14,10 +14,10 @@
  *   priority 32765 (just before main's 32766, where the original's rule
  *   landed).
  */
-import { parseArgs } from 'node:util';
 import { formatCidr, parseCidr4, parseIPv4 } from '../core/ip.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../shared/log.js';
 import { parseDaemonAddress } from '../shared/api_client.js';
+import { parseFlags } from '../shared/flags.js';
 
 export type IptablesModeFlag = 'auto' | 'legacy' | 'nft';
 
@@ -185,14 +185,10 @@ export function serviceRangeFromEnv(env: Readonly<Record<string, string | undefi
 }
 
 export function parseAgentArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}, hostname = 'localhost'): AgentParseResult {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: normaliseBooleans(argv), options: OPTIONS, strict: true, allowPositionals: true }));
-  } catch (e) {
-    const msg = String((e as Error).message).replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
-    return { kind: 'error', problems: [msg] };
-  }
+  const parsed = parseFlags(normaliseBooleans(argv), OPTIONS);
+  if (!parsed.ok) return { kind: 'error', problems: [parsed.problem] };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
   if (values.help) return { kind: 'help' };
   const problems: string[] = [];
   if (positionals.length > 0) problems.push(`unexpected argument ${q(positionals[0]!)}: romana-agent takes only flags (boolean flags as --x=false; see --help)`);

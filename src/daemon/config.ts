@@ -17,12 +17,12 @@
  *   --socket PATH (also serve on a unix socket), --vip-pool CIDR (addresses
  *   for `auto` Romana VIPs), --help.
  */
-import { parseArgs } from 'node:util';
 import { formatCidr, parseCidr4 } from '../core/ip.js';
 import { parseNetworkCidrOverrides } from '../core/topology/index.js';
 import { DEFAULT_DATA_DIR, parseEndpoints } from '../store/open.js';
 import { DEFAULT_STORE_PREFIX } from '../store/store.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../shared/log.js';
+import { parseFlags } from '../shared/flags.js';
 
 export interface DaemonConfig {
   readonly host: string;
@@ -126,16 +126,10 @@ const AWS_REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const q = (v: string): string => JSON.stringify(v);
 
 export function parseDaemonArgs(argv: readonly string[]): ParseResult {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
-  } catch (e) {
-    // node:util's messages already name the flag ("Unknown option '--x'", "Option '--port <value>' argument missing").
-    // One line: node:util's message may span several.
-    const msg = String((e as Error).message).replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
-    return { kind: 'error', problems: [msg] };
-  }
+  const parsed = parseFlags([...argv], OPTIONS);
+  if (!parsed.ok) return { kind: 'error', problems: [parsed.problem] };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
   if (values.help) return { kind: 'help' };
   const problems: string[] = [];
   if (positionals.length > 0) problems.push(`unexpected argument ${q(positionals[0]!)}: romana-daemon takes only flags (see --help)`);

@@ -9,10 +9,10 @@
  *
  * Durations: "500ms", "30s", "5m", "1h", or a bare number of seconds.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_DAEMON_URL } from '../shared/api_client.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../shared/log.js';
 import { DEFAULT_SEGMENT_LABEL } from './translate.js';
+import { parseFlags } from '../shared/flags.js';
 
 export interface ListenerConfig {
   readonly daemon: string;
@@ -108,14 +108,10 @@ export function parseDuration(text: string): number | null {
 const q = (v: string): string => JSON.stringify(v);
 
 export function parseListenerArgs(argv: readonly string[]): ParseResult {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
-  } catch (e) {
-    const msg = String((e as Error).message).replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
-    return { kind: 'error', problems: [msg] };
-  }
+  const parsed = parseFlags([...argv], OPTIONS);
+  if (!parsed.ok) return { kind: 'error', problems: [parsed.problem] };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
   if (values.help) return { kind: 'help' };
   const problems: string[] = [];
   if (positionals.length > 0) problems.push(`unexpected argument ${q(positionals[0]!)}: romana-listener takes only flags (see --help)`);
