@@ -8,6 +8,7 @@ import { createHttpMetrics } from '../shared/metrics.js';
 import { AWS_USAGE, parseAwsArgs } from './config.js';
 import { regionFromImds } from './imds.js';
 import { Ec2Api, createEc2Client, describeError } from './ec2.js';
+import { followHosts } from './host_follow.js';
 import { SourceDestController } from './source_dest.js';
 import { startStatusServer } from './status_server.js';
 
@@ -52,10 +53,13 @@ async function main(): Promise<number> {
   });
   log.info({ port: server.port, region }, `romana-aws listening on ${c.address}:${server.port}`);
   ctl.start(c.resyncMs);
+  // Nodes added between resyncs are handled at once: every host change triggers a (coalesced) run.
+  const follower = followHosts(client, () => void ctl.trigger(), log, (ms) => sleep(ms).then(() => undefined));
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  await follower.stop();
   await ctl.stop();
   await server.close();
   await client.close();

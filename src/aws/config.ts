@@ -109,8 +109,8 @@ export const AWS_USAGE = `Usage: romana-aws [flags]
 
 Turns EC2 Source/Dest-Check off on the instance of every Romana host (the
 daemon's hosts; instance from the host's provider-ID/instance-id tag or its
-private IP), at start and every --resync. Needs ec2:DescribeInstances and
-ec2:ModifyInstanceAttribute.
+private IP), at start, when the daemon reports a host change, and every
+--resync. Needs ec2:DescribeInstances and ec2:ModifyInstanceAttribute.
 
 Flags:
   --daemon URL          romana daemon (default ${DEFAULT_DAEMON_URL})
