@@ -75,6 +75,9 @@ export interface RecordEntry {
 
 // ---------- index entries ----------
 
+/** Leaves with at most this many block slots keep their buddy index in a dense array. */
+const DENSE_REGION_SLOTS = 2 ** 16;
+
 export class LeafIndex {
   readonly net: NetIndex;
   readonly group: CarvedGroup;
@@ -102,6 +105,17 @@ export class LeafIndex {
     this.slots = new FreeBitmap(this.slotCount);
     this.levels = this.slotCount <= 1 ? 0 : Math.ceil(Math.log2(this.slotCount));
     this.required = chain.flatMap((g) => Object.entries(g.assignment));
+    this.dense = this.slotCount > 0 && this.slotCount <= DENSE_REGION_SLOTS ? new Int32Array(2 ** (this.levels + 1)) : null;
+  }
+
+  private regionGet(key: number): number {
+    return this.dense !== null ? this.dense[key]! : (this.regions.get(key) ?? 0);
+  }
+
+  private regionSet(key: number, value: number): void {
+    if (this.dense !== null) this.dense[key] = value;
+    else if (value === 0) this.regions.delete(key);
+    else this.regions.set(key, value);
   }
 
   slotBase(slot: number): number {
@@ -118,6 +132,12 @@ export class LeafIndex {
    * with `slots` by markSlot/unmarkSlot (O(levels) each).
    */
   private readonly regions = new Map<number, number>();
+  /**
+   * The same tree as a dense array when it is small (leaves of up to 2^16
+   * slots: 512 KiB at most), because Map lookups dominated block placement;
+   * 0 = no entry (a stored entry is at least 64). Larger leaves use the Map.
+   */
+  private readonly dense: Int32Array | null;
   /** Height of the tree: ceil(log2(slotCount)). */
   readonly levels: number;
 
@@ -127,22 +147,22 @@ export class LeafIndex {
 
   /** Used slots in the aligned region of 2^level slots at `start`. */
   usedIn(level: number, start: number): number {
-    return Math.floor((this.regions.get(this.node(level, start)) ?? 0) / 64);
+    return Math.floor(this.regionGet(this.node(level, start)) / 64);
   }
 
   /** log2 of the largest unused aligned region inside node (level, start), -1 when none. */
   private freeLog(level: number, start: number): number {
-    const v = this.regions.get(this.node(level, start));
-    return v === undefined ? level : (v % 64) - 1;
+    const v = this.regionGet(this.node(level, start));
+    return v === 0 ? level : (v % 64) - 1;
   }
 
   private update(slot: number, delta: number): void {
     for (let level = 0; level <= this.levels; level++) {
       const start = level === 0 ? slot : slot - (slot % 2 ** level);
       const key = this.node(level, start);
-      const used = Math.floor((this.regions.get(key) ?? 0) / 64) + delta;
+      const used = Math.floor(this.regionGet(key) / 64) + delta;
       if (used <= 0) {
-        this.regions.delete(key);
+        this.regionSet(key, 0);
         continue;
       }
       let free = -1;
@@ -150,7 +170,7 @@ export class LeafIndex {
         const half = 2 ** (level - 1);
         free = Math.max(this.freeLog(level - 1, start), this.freeLog(level - 1, start + half));
       }
-      this.regions.set(key, used * 64 + free + 1);
+      this.regionSet(key, used * 64 + free + 1);
     }
   }
 
@@ -172,7 +192,7 @@ export class LeafIndex {
     let start = 0;
     const target = this.freeLog(level, 0);
     if (target < 0) return null;
-    while (this.regions.has(this.node(level, start))) {
+    while (this.regionGet(this.node(level, start)) !== 0) {
       level--;
       if (this.freeLog(level, start) < target) start += 2 ** level;
     }
