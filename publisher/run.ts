@@ -31,18 +31,11 @@ import { startHealthServer, type HealthServer } from './health.js';
 import { createPublisherMetrics } from './metrics.js';
 import { Publisher, type PublisherStatus } from './publisher.js';
 import { Template, TemplateError } from './template/index.js';
+import { processIo, type Io } from '../src/shared/io.js';
 
 export const EXECUTABLE = 'romana-publisher';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-const processIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-};
+export type { Io } from '../src/shared/io.js';
 
 /** The aggregate kernel through the pool (inline for small tables, a worker for big ones). */
 export const poolAggregator: Aggregator = (routes) => kernelAggregate(routes);

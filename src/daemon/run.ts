@@ -17,18 +17,11 @@ import { parseTokenFile, TokenTable } from './auth.js';
 import { parseDaemonArgs, USAGE, type DaemonConfig } from './config.js';
 import { startDaemon, type RunningDaemon } from './daemon.js';
 import { InitialTopologyError, resolveInitialTopology, type InitialTopology } from './initial_topology.js';
+import { processIo, type Io } from '../shared/io.js';
 
 export const EXECUTABLE = 'romana-daemon';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-const processIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-};
+export type { Io } from '../shared/io.js';
 
 async function loadTokens(cfg: DaemonConfig): Promise<TokenTable | null> {
   if (cfg.tokenFile === null) return null;

@@ -124,12 +124,9 @@ function addressRecord(req: AllocateRequest, ip: number, network: string, block:
   return { schema: 1, name: req.name, ip: ipText, network, block, host: req.host, tenant: req.tenant, segment: req.segment };
 }
 
-function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b: BlockIndex): AllocatePlan {
-  const off = b.bits.firstClear(0);
-  const prev = b.value;
-  const names: Record<string, string> = { ...prev.names };
-  names[off] = req.name;
-  const value: BlockRecord = {
+/** A copy of block record `prev` with other address names (records are immutable: plans never edit state). */
+function blockRecordWith(prev: BlockRecord, names: Record<string, string>): BlockRecord {
+  return {
     schema: 1,
     network: prev.network,
     cidr: prev.cidr,
@@ -139,6 +136,14 @@ function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b
     segment: prev.segment,
     names,
   };
+}
+
+function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b: BlockIndex): AllocatePlan {
+  const off = b.bits.firstClear(0);
+  const prev = b.value;
+  const names: Record<string, string> = { ...prev.names };
+  names[off] = req.name;
+  const value = blockRecordWith(prev, names);
   const addr = addressRecord(req, b.base + off, prev.network, prev.cidr);
   state.lastPlanned = b;
   return {
@@ -295,15 +300,6 @@ export function blockWithout(b: BlockIndex, off: number): Change {
   if (b.count <= 1) return { op: 'delete', key: b.key, expect: b.revision };
   const names: Record<string, string> = { ...prev.names };
   delete names[off];
-  const value: BlockRecord = {
-    schema: 1,
-    network: prev.network,
-    cidr: prev.cidr,
-    group: prev.group,
-    host: prev.host,
-    tenant: prev.tenant,
-    segment: prev.segment,
-    names,
-  };
+  const value = blockRecordWith(prev, names);
   return { op: 'put', key: b.key, value, expect: b.revision };
 }
