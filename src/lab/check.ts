@@ -71,6 +71,13 @@ export async function labCheck(st: LabState, print: Print): Promise<boolean> {
       say(good, `DNS from ${pod.name}: ${q.name} -> ${r.answers.join(' ') || (r.error ?? 'no answer')}${good ? '' : ` (want ${q.want.join(' ')}; dig ${digArgs(st, q.name).join(' ')})`}`);
     }
   }
-  print(ok ? `lab check: all ${m.pods.length} pods reach each other (TCP, UDP, ICMP); route tables within bounds; every ToR learned its rack's blocks and aggregates the others; DNS answers\n` : 'lab check: FAILED\n');
+  const checked = [
+    `all ${m.pods.length} pods reach each other (TCP, UDP, ICMP)`,
+    'route tables within bounds',
+    `every ToR learned its rack's blocks${st.tors.length > 1 ? ' and reaches the other racks through their aggregates' : ''}`,
+    ...(pair ? ['racks reach each other through ToR -> spine -> ToR'] : []),
+    askers.length > 0 ? 'DNS answers' : 'DNS not asked (no pods)',
+  ];
+  print(ok ? `lab check: ${checked.join('; ')}\n` : 'lab check: FAILED\n');
   return ok;
 }

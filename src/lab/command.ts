@@ -53,19 +53,19 @@ export function registerLab(program: Command, ctx: CommandContext): void {
       .description(
         'Build a cluster out of network namespaces: a rack per prefix group, each its own L2 segment and subnet (10.200.K.0/24) with a ToR running BIRD as the hosts\' default gateway, the ToRs linked by a spine router (BIRD) on the spine segment (10.200.0.0/24); the daemon on the embedded store with one prefix group per rack (host label "rack"); per host a romana-agent, BIRD and a romana-publisher announcing its blocks to its ToR; pods made through the real CNI plugin; romana-dns serving the lab\'s pods and services. Then print the addressing plan, hosts, blocks, routes, the routers\' tables, a cross-rack path, DNS names, a pod-to-pod reachability matrix and commands to explore. Processes keep running (detached) until romana lab down.',
       )
-      .option('--hosts <n>', 'number of hosts', int('hosts'), 3)
-      .option('--racks <n>', 'number of racks (one prefix group each)', int('racks'), 1)
+      .option('--hosts <n>', 'number of hosts (split into racks in order)', int('hosts'), 4)
+      .option('--racks <n>', 'number of racks: each its own subnet, ToR and prefix group (default: 2, which shows traffic and aggregation between racks; 1 with one host)', int('racks'))
       .option('--pods-per-host <n>', 'pods per host (namespaces blue and green, alternating)', int('pods-per-host'), 2)
       .option('--port <n>', 'daemon port on 127.0.0.1 (0: any free port; 9600 falls back to any when taken)', int('port'), 9600)
       .option('--install', 'install missing system packages with apt-get'),
   )
-    .addHelpText('after', helpAfter(['sudo npm run lab', 'sudo romana lab up --hosts 4 --racks 2 --pods-per-host 3', 'sudo romana lab up --state-dir /tmp/mylab --prefix mylab']))
-    .action(async (o: CommonOpts & { hosts: number; racks: number; podsPerHost: number; port: number; install?: boolean }) => {
+    .addHelpText('after', helpAfter(['sudo npm run lab', 'sudo romana lab up --hosts 6 --racks 3 --pods-per-host 3', 'sudo romana lab up --state-dir /tmp/mylab --prefix mylab']))
+    .action(async (o: CommonOpts & { hosts: number; racks?: number; podsPerHost: number; port: number; install?: boolean }) => {
       await guard(async () => {
         const stateDir = path.resolve(o.stateDir);
         let st: LabState;
         try {
-          st = await labUp({ hosts: o.hosts, racks: o.racks, podsPerHost: o.podsPerHost, stateDir, prefix: o.prefix, port: o.port, install: o.install === true }, print);
+          st = await labUp({ hosts: o.hosts, racks: o.racks ?? Math.min(2, o.hosts), podsPerHost: o.podsPerHost, stateDir, prefix: o.prefix, port: o.port, install: o.install === true }, print);
         } catch (e) {
           if (readState(stateDir) !== null && !(e instanceof LabError && e.exitCode === 2)) {
             (e as Error).message += `\n(what was built is still there, logs in ${stateDir}/logs; romana lab down${stateDir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${stateDir}`} removes it)`;
