@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { daemonBlocks, daemonHosts } from './daemon_client.js';
 import { digArgs, dnsQueries } from './dns.js';
+import { EXAMPLES, examplesDir } from './examples.js';
 import { rackBridge, SPINE_BRIDGE } from './fabric.js';
 import { renderMatrix, type Matrix } from './probe.js';
 import { COUNTED, crossRackPair, hostRoutes, routerTables, tracePath } from './routes.js';
@@ -76,7 +77,8 @@ export async function renderSummary(st: LabState, m: Matrix): Promise<string> {
     ...(p1 ? [`  ip netns exec ${p1.ns} ping -c1 ${st.pods[st.pods.length - 1]!.ip}`] : []),
     ...(p1 && q[0] ? [`  ip netns exec ${p1.ns} dig ${digArgs(st, q[0].name).join(' ')}`] : []),
     `  romana lab check${sd}        # every pod pair, DNS, route bounds and aggregation; exit 0 when all good`,
-    `  romana lab policy FILE${sd}  # a NetworkPolicy (YAML/JSON) or a Romana policy, then the new matrix`,
+    `  romana lab policy FILE${sd}  # a NetworkPolicy (YAML/JSON) or a Romana policy, then the new matrix; examples:`,
+    ...Object.keys(EXAMPLES).map((f) => `    romana lab policy ${path.join(examplesDir(st.stateDir), f)}${sd}`),
     `  romana lab down${sd}`,
     `  logs: ${path.join(st.stateDir, 'logs')}/`,
   );

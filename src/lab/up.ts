@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { daemonHosts, must } from './daemon_client.js';
 import { writeSnapshot } from './dns.js';
+import { writeExamples } from './examples.js';
 import { buildFabric } from './fabric.js';
 import { labNamespaces } from './down.js';
 import { NetnsLab } from './netns.js';
@@ -90,6 +91,7 @@ export async function labUp(o: LabOptions, print: Print): Promise<LabState> {
   await routingConverged(st);
   writeSnapshot(st);
   await startDns(st);
+  writeExamples(o.stateDir);
   print(`lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s (state and logs in ${o.stateDir})\n\n`);
   return st;
 }

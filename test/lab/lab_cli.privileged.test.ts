@@ -16,7 +16,7 @@
  * developer has up (prefix "rlab", /run/romana-lab) is never touched.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +166,7 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
       expect(r.stdout).toMatch(/^DNS: romana-dns on 10\.200\.0\.53:53 /m);
       expect(r.stdout).toContain(`ip netns exec ${PREFIX}-h1-p1 dig @10.200.0.53 `);
       expect(r.stdout).toContain(`birdc -s ${stateDir}/bird/tor1.ctl show route`);
+      expect(r.stdout).toContain(`romana lab policy ${stateDir}/examples/deny-green.yaml --state-dir ${stateDir}`);
       expect(r.stdout).toMatch(/^  romana -p \d+ host list /m); // --port 0: the port it got
       const m = parseMatrix(r.stdout);
       const pods = Object.keys(m).sort();
@@ -253,13 +254,11 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
     });
   }, 60_000);
 
-  it('lab policy with a deny-all NetworkPolicy on "green": every pod loses its way into green pods only, and check fails', async () => {
+  it('lab policy with the deny-all example on "green": every pod loses its way into green pods only, and check fails', async () => {
     await step('policy', async () => {
-      const file = path.join(stateDir, 'deny-green.yaml');
-      writeFileSync(
-        file,
-        ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata:', '  name: deny-all', '  namespace: green', 'spec:', '  podSelector: {}', '  policyTypes: [Ingress]', ''].join('\n'),
-      );
+      // The example lab up leaves for newcomers (and names under Explore).
+      const file = path.join(stateDir, 'examples', 'deny-green.yaml');
+      expect(existsSync(file), file).toBe(true);
       const r = await cli('lab', 'policy', file, ...common);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain('NetworkPolicy green/deny-all: created');
