@@ -64,13 +64,14 @@ export async function labCheck(st: LabState, print: Print): Promise<boolean> {
 
   // One pod per rack asks: the answers cross that pod's host and ToR to the spine segment.
   const askers = st.racks.map((rack) => st.pods.find((p) => st.hosts.find((h) => h.name === p.host)?.rack === rack)).filter((p): p is LabPodState => p !== undefined);
-  for (const q of dnsQueries(st)) {
-    for (const pod of askers) {
-      const r = await resolveFrom(st, pod, q.name);
-      const good = r.ok && r.answers.join(' ') === q.want.join(' ');
-      say(good, `DNS from ${pod.name}: ${q.name} -> ${r.answers.join(' ') || (r.error ?? 'no answer')}${good ? '' : ` (want ${q.want.join(' ')}; dig ${digArgs(st, q.name).join(' ')})`}`);
-    }
-  }
+  // All at once: a dead or wrong server then costs one dig timeout, not one per name.
+  const asked = dnsQueries(st).flatMap((q) => askers.map((pod) => ({ q, pod })));
+  const answers = await Promise.all(asked.map(({ q, pod }) => resolveFrom(st, pod, q.name)));
+  asked.forEach(({ q, pod }, i) => {
+    const r = answers[i]!;
+    const good = r.ok && r.answers.join(' ') === q.want.join(' ');
+    say(good, `DNS from ${pod.name}: ${q.name} -> ${r.answers.join(' ') || (r.error ?? 'no answer')}${good ? '' : ` (want ${q.want.join(' ')}; dig ${digArgs(st, q.name).join(' ')})`}`);
+  });
   const checked = [
     `all ${m.pods.length} pods reach each other (TCP, UDP, ICMP)`,
     'route tables within bounds',

@@ -212,6 +212,23 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
     });
   }, 60_000);
 
+  it('lab check counts main\'s routes via a next hop against the bound, and fails a host over it', async () => {
+    await step('bound', async () => {
+      // Two more routes through the ToR in h1's main table: 3 counted + 2 > 4.
+      const extra = ['192.0.2.0/25', '192.0.2.128/25'];
+      for (const d of extra) expect((await run('ip', ['-n', `${PREFIX}-h1`, 'route', 'add', d, 'via', '10.200.1.254'])).code).toBe(0);
+      try {
+        const c = await cli('lab', 'check', ...common);
+        expect(c.code, c.stdout).toBe(1);
+        expect(c.stdout).toMatch(/^FAIL h1: 5 route\(s\) \(table 10: 2, main via a next hop: 3\), bound 4$/m);
+        expect(c.stdout).toMatch(/^ok   h2: /m);
+      } finally {
+        for (const d of extra) await run('ip', ['-n', `${PREFIX}-h1`, 'route', 'del', d]);
+      }
+      expect((await cli('lab', 'check', ...common)).code).toBe(0);
+    });
+  }, 60_000);
+
   /** Packets the router `ns` forwarded from `src` to `dst` (an accounting rule in its FORWARD chain, in the lab's own namespace). */
   async function forwarded(ns: string, src: string, dst: string): Promise<number> {
     const r = await run('ip', ['netns', 'exec', ns, 'iptables', '-L', 'FORWARD', '-v', '-x', '-n']);
@@ -277,7 +294,7 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
     });
   }, 60_000);
 
-  it('when a host\'s BIRD dies its ToR withdraws the host\'s blocks: the other rack loses its pods, its rack-mate keeps them', async () => {
+  it('when a host\'s BIRD dies its ToR withdraws the host\'s blocks: the other rack loses its pods, its rack-mate keeps them; without romana-dns check fails its lookups', async () => {
     await step('bird down', async () => {
       const pid = Number(readFileSync(path.join(stateDir, 'pids', 'bird-h3.pid'), 'utf8').trim());
       process.kill(pid, 'SIGKILL');
@@ -292,6 +309,11 @@ describe.skipIf(SKIP !== null)(`romana lab up/check/policy/down${SKIP ? ` (skipp
       // Rack 1 reached h3's pods only through tor2's BGP routes; h4 reaches them on the rack segment.
       expect(c.stdout).toMatch(/^FAIL h1-p1 -> h3-p1: tcp, udp, icmp dropped$/m);
       expect(c.stdout).not.toMatch(/^FAIL h4-p1 -> h3-p1/m);
+      // With romana-dns gone, check names every lookup it could not make.
+      process.kill(Number(readFileSync(path.join(stateDir, 'pids', 'dns.pid'), 'utf8').trim()), 'SIGKILL');
+      const d = await cli('lab', 'check', ...common);
+      expect(d.stdout).toMatch(/^FAIL DNS from h1-p1: web\.blue\.svc\.cluster\.local -> .*\(want /m);
+      expect(d.stdout).toMatch(/^FAIL DNS from h3-p1: h1-p1\.web\.blue\.svc\.cluster\.local -> /m);
     });
   }, 60_000);
 
