@@ -59,7 +59,7 @@ export function dnsQueries(st: LabState): DnsQuery[] {
   if (ips('blue').length > 0) q.push({ name: `web.blue.svc.${d}`, want: ips('blue').sort(byPrefix), what: 'headless service blue/web: every blue pod' });
   q.push({ name: `db.green.svc.${d}`, want: [DB_CLUSTER_IP, ...ips('green')].sort(byPrefix), what: 'service green/db: its cluster IP and its endpoints' });
   const pod = st.pods.find((p) => p.namespace === 'blue');
-  if (pod) q.push({ name: `${pod.name}.web.blue.svc.${d}`, want: [pod.ip], what: `pod ${pod.name} by name (hostname under blue/web)` });
+  if (pod) q.push({ name: `${pod.name}.web.blue.svc.${d}`, want: [pod.ip], what: `pod ${pod.name} by name: its hostname under blue/web` });
   return q;
 }
 
