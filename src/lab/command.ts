@@ -1,6 +1,6 @@
 /**
  * `romana lab up|check|policy|down|status`: the command group (registered
- * in src/cli/program.ts). The work is in lab.ts; here are the flags, the
+ * in src/cli/program.ts). The work is in the modules index.ts names; here are the flags, the
  * printing and the exit codes: 0 good, 1 a check failed or the lab could
  * not be built, 2 bad usage / not root / missing packages / no lab.
  */
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { group, helpAfter } from '../cli/commands/common.js';
 import type { CommandContext } from '../cli/context.js';
-import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, LabError, applyPolicyFile, labCheck, labDown, labStatus, labUp, probeMatrix, readState, renderMatrix, renderSummary, type LabState } from './lab.js';
+import { DEFAULT_PREFIX, DEFAULT_STATE_DIR, LabError, applyPolicyFile, labCheck, labDown, labStatus, labUp, probeMatrix, readState, renderMatrix, renderSummary, type LabState } from './index.js';
 
 interface CommonOpts {
   stateDir: string;
@@ -51,21 +51,21 @@ export function registerLab(program: Command, ctx: CommandContext): void {
       .command('up')
       .summary('Build the lab and print what it looks like.')
       .description(
-        'Build a cluster out of network namespaces: hosts on a bridge, the daemon on the embedded store with one prefix group per rack (host label "rack"), a romana-agent per host, pods made through the real CNI plugin; with BIRD 2 installed (/usr/sbin/bird) also a ToR per rack running BIRD, and BIRD plus a romana-publisher per host announcing its blocks to its ToR over eBGP (ToRs: iBGP with each other). Then print hosts, blocks, routes, the ToRs\' BGP-learned routes, a pod-to-pod reachability matrix and commands to explore. Processes keep running (detached) until romana lab down.',
+        'Build a cluster out of network namespaces: a rack per prefix group, each its own L2 segment and subnet (10.200.K.0/24) with a ToR running BIRD as the hosts\' default gateway, the ToRs linked by a spine router (BIRD) on the spine segment (10.200.0.0/24); the daemon on the embedded store with one prefix group per rack (host label "rack"); per host a romana-agent, BIRD and a romana-publisher announcing its blocks to its ToR; pods made through the real CNI plugin; romana-dns serving the lab\'s pods and services. Then print the addressing plan, hosts, blocks, routes, the routers\' tables, a cross-rack path, DNS names, a pod-to-pod reachability matrix and commands to explore. Processes keep running (detached) until romana lab down.',
       )
-      .option('--hosts <n>', 'number of hosts', int('hosts'), 3)
-      .option('--racks <n>', 'number of racks (one prefix group each)', int('racks'), 1)
+      .option('--hosts <n>', 'number of hosts (split into racks in order)', int('hosts'), 4)
+      .option('--racks <n>', 'number of racks: each its own subnet, ToR and prefix group (default: 2, which shows traffic and aggregation between racks; 1 with one host)', int('racks'))
       .option('--pods-per-host <n>', 'pods per host (namespaces blue and green, alternating)', int('pods-per-host'), 2)
       .option('--port <n>', 'daemon port on 127.0.0.1 (0: any free port; 9600 falls back to any when taken)', int('port'), 9600)
       .option('--install', 'install missing system packages with apt-get'),
   )
-    .addHelpText('after', helpAfter(['sudo npm run lab', 'sudo romana lab up --hosts 4 --racks 2 --pods-per-host 3', 'sudo romana lab up --state-dir /tmp/mylab --prefix mylab']))
-    .action(async (o: CommonOpts & { hosts: number; racks: number; podsPerHost: number; port: number; install?: boolean }) => {
+    .addHelpText('after', helpAfter(['sudo npm run lab', 'sudo romana lab up --hosts 6 --racks 3 --pods-per-host 3', 'sudo romana lab up --state-dir /tmp/mylab --prefix mylab']))
+    .action(async (o: CommonOpts & { hosts: number; racks?: number; podsPerHost: number; port: number; install?: boolean }) => {
       await guard(async () => {
         const stateDir = path.resolve(o.stateDir);
         let st: LabState;
         try {
-          st = await labUp({ hosts: o.hosts, racks: o.racks, podsPerHost: o.podsPerHost, stateDir, prefix: o.prefix, port: o.port, install: o.install === true }, print);
+          st = await labUp({ hosts: o.hosts, racks: o.racks ?? Math.min(2, o.hosts), podsPerHost: o.podsPerHost, stateDir, prefix: o.prefix, port: o.port, install: o.install === true }, print);
         } catch (e) {
           if (readState(stateDir) !== null && !(e instanceof LabError && e.exitCode === 2)) {
             (e as Error).message += `\n(what was built is still there, logs in ${stateDir}/logs; romana lab down${stateDir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${stateDir}`} removes it)`;
@@ -77,8 +77,8 @@ export function registerLab(program: Command, ctx: CommandContext): void {
       });
     });
 
-  common(lab.command('check').summary('Probe every pod pair; exit 0 when all reach each other and routes are within bounds.'))
-    .description('Probe every pod pair with real packets (TCP 8080, UDP 5353, ICMP), check that every host\'s table 10 holds at most (hosts in its group + number of groups) routes and that every ToR learned every block of its rack\'s hosts over BGP. Exit 0 when all is well, 1 otherwise.')
+  common(lab.command('check').summary('Probe every pod pair, routes and DNS; exit 0 when all is well.'))
+    .description('Probe every pod pair with real packets (TCP 8080, UDP 5353, ICMP); check that every host\'s routes (all of table 10 + main\'s routes via a next hop) are at most hosts in its group + number of groups, that every ToR learned every block of its rack\'s hosts over BGP and reaches each other rack through one aggregate, and that romana-dns answers a service and a pod name from inside a pod of every rack. Exit 0 when all is well, 1 otherwise.')
     .action(async (o: CommonOpts) => {
       await guard(async () => ((await labCheck(loaded(o), print)) ? 0 : 1));
     });
