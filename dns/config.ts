@@ -23,6 +23,10 @@ Serves Kubernetes DNS-Based Service Discovery (schema 1.1.0) for the cluster
 domain, with Romana's extension (service answers carry VIPs/external IPs and
 endpoint pod IPs), and forwards other names to upstream resolvers.
 
+The cluster comes from a list+watch of Namespaces, Services and Endpoints on
+the Kubernetes API (or from --snapshot); Romana VIPs also come live from the
+daemon with --daemon. /readyz turns ready once the watch has synced.
+
 Options:
   --listen ADDR         address to serve DNS on (default 0.0.0.0)
   --port N              UDP and TCP port (default 53; 0 picks a free one)
@@ -31,6 +35,14 @@ Options:
   --resolv-conf FILE    where to read default upstreams (default /etc/resolv.conf)
   --config-dir DIR      kube-dns ConfigMap directory (files stubDomains, upstreamNameservers)
   --snapshot FILE       serve a static cluster from kubectl get -o yaml/json output
+                        instead of watching the Kubernetes API
+  --kubeconfig FILE     kubeconfig for the Kubernetes watch (default: in-cluster
+                        service account, else ~/.kube/config)
+  --server URL          Kubernetes API URL without credentials (kubectl proxy, tests)
+  --daemon URL          romana daemon to read Romana VIPs from, http://host:port or
+                        unix:/path (default: none; VIPs then come only through the
+                        services' externalIPs, where romana-listener copies them)
+  --token-file FILE     daemon bearer token (first line; role read-only suffices)
   --no-endpoint-ips     leave endpoint pod IPs out of service A/AAAA answers
   --ttl SECONDS         TTL of cluster records and negative answers (default 30)
   --health-port N       HTTP /healthz /readyz /metrics (default 8081, kube-dns's
@@ -38,6 +50,28 @@ Options:
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info)
   --help                this text
 `;
+
+const OPTIONS = {
+  listen: { type: 'string', default: '0.0.0.0' },
+  port: { type: 'string', default: '53' },
+  domain: { type: 'string', default: 'cluster.local' },
+  upstream: { type: 'string', multiple: true },
+  'resolv-conf': { type: 'string', default: '/etc/resolv.conf' },
+  'config-dir': { type: 'string' },
+  snapshot: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  server: { type: 'string' },
+  daemon: { type: 'string' },
+  'token-file': { type: 'string' },
+  'no-endpoint-ips': { type: 'boolean', default: false },
+  ttl: { type: 'string', default: '30' },
+  'health-port': { type: 'string', default: '8081' },
+  'log-level': { type: 'string', default: 'info' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+/** Every flag romana-dns accepts (without the leading "--"), for the deploy tests. */
+export const DNS_FLAGS: readonly string[] = Object.freeze(Object.keys(OPTIONS));
 
 export interface DnsConfig {
   listen: string;
@@ -47,6 +81,12 @@ export interface DnsConfig {
   resolvConf: string;
   configDir?: string;
   snapshot?: string;
+  /** Kubernetes access when there is no snapshot: null/null = in-cluster, else the default kubeconfig. */
+  kubeconfig: string | null;
+  server: string | null;
+  /** Romana daemon URL for the VIP feed; undefined = no feed. */
+  daemon?: string;
+  tokenFile?: string;
   endpointIPs: boolean;
   ttl: number;
   healthPort: number;
@@ -67,20 +107,7 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
   try {
     parsed = parseArgs({
       args: argv,
-      options: {
-        listen: { type: 'string', default: '0.0.0.0' },
-        port: { type: 'string', default: '53' },
-        domain: { type: 'string', default: 'cluster.local' },
-        upstream: { type: 'string', multiple: true },
-        'resolv-conf': { type: 'string', default: '/etc/resolv.conf' },
-        'config-dir': { type: 'string' },
-        snapshot: { type: 'string' },
-        'no-endpoint-ips': { type: 'boolean', default: false },
-        ttl: { type: 'string', default: '30' },
-        'health-port': { type: 'string', default: '8081' },
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', default: false },
-      },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     });
@@ -99,10 +126,20 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
     if (!Number.isInteger(up.port) || up.port < 1 || up.port > 65535 || !up.host) throw new ConfigError(`Invalid --upstream: "${u}"`);
     return up;
   });
+  const kubeconfig = v.kubeconfig || null;
+  const server = v.server || null;
+  if (server !== null && !/^https?:\/\/\S+$/.test(server)) throw new ConfigError(`Invalid --server: "${server}" is not an http(s) URL`);
+  if (server !== null && kubeconfig !== null) throw new ConfigError('--server and --kubeconfig exclude each other');
+  if (v.snapshot && (server !== null || kubeconfig !== null)) throw new ConfigError('--snapshot excludes --server and --kubeconfig (the snapshot replaces the watch)');
+  if (v.daemon !== undefined && !/^(https?:\/\/\S+|unix:\S+)$/.test(v.daemon)) throw new ConfigError(`Invalid --daemon: "${v.daemon}" is not http://host:port, https://… or unix:/path`);
+  if (v['token-file'] !== undefined && v.daemon === undefined) throw new ConfigError('--token-file needs --daemon');
   return Object.freeze({
     listen: v.listen!, port: port(v.port!, '--port'), domain, upstreams, resolvConf: v['resolv-conf']!,
     ...(v['config-dir'] ? { configDir: v['config-dir'] } : {}),
     ...(v.snapshot ? { snapshot: v.snapshot } : {}),
+    kubeconfig, server,
+    ...(v.daemon ? { daemon: v.daemon } : {}),
+    ...(v['token-file'] ? { tokenFile: v['token-file'] } : {}),
     endpointIPs: !v['no-endpoint-ips'], ttl, healthPort: port(v['health-port']!, '--health-port'),
     logLevel: v['log-level'] as LogLevel,
   });
