@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from '../src/shared/log.js';
 import { parseUpstream, type Upstream, type UpstreamConfig } from './forward.js';
+import { ENDPOINTS_APIS, type EndpointsApi } from './kube_objects.js';
 
 export const USAGE = `Usage: romana-dns [options]
 
@@ -23,9 +24,10 @@ Serves Kubernetes DNS-Based Service Discovery (schema 1.1.0) for the cluster
 domain, with Romana's extension (service answers carry VIPs/external IPs and
 endpoint pod IPs), and forwards other names to upstream resolvers.
 
-The cluster comes from a list+watch of Namespaces, Services and Endpoints on
-the Kubernetes API (or from --snapshot); Romana VIPs also come live from the
-daemon with --daemon. /readyz turns ready once the watch has synced.
+The cluster comes from a list+watch of Namespaces, Services and
+EndpointSlices on the Kubernetes API (or from --snapshot); Romana VIPs also
+come live from the daemon with --daemon. /readyz turns ready once the watch
+has synced.
 
 Options:
   --listen ADDR         address to serve DNS on (default 0.0.0.0)
@@ -39,6 +41,8 @@ Options:
   --kubeconfig FILE     kubeconfig for the Kubernetes watch (default: in-cluster
                         service account, else ~/.kube/config)
   --server URL          Kubernetes API URL without credentials (kubectl proxy, tests)
+  --endpoints-api API   where endpoint addresses come from: endpointslices (default;
+                        discovery.k8s.io/v1, as CoreDNS) or endpoints (core v1)
   --daemon URL          romana daemon to read Romana VIPs from, http://host:port or
                         unix:/path (default: none; VIPs then come only through the
                         services' externalIPs, where romana-listener copies them)
@@ -61,6 +65,7 @@ const OPTIONS = {
   snapshot: { type: 'string' },
   kubeconfig: { type: 'string' },
   server: { type: 'string' },
+  'endpoints-api': { type: 'string', default: 'endpointslices' },
   daemon: { type: 'string' },
   'token-file': { type: 'string' },
   'no-endpoint-ips': { type: 'boolean', default: false },
@@ -84,6 +89,7 @@ export interface DnsConfig {
   /** Kubernetes access when there is no snapshot: null/null = in-cluster, else the default kubeconfig. */
   kubeconfig: string | null;
   server: string | null;
+  endpointsApi: EndpointsApi;
   /** Romana daemon URL for the VIP feed; undefined = no feed. */
   daemon?: string;
   tokenFile?: string;
@@ -131,13 +137,15 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
   if (server !== null && !/^https?:\/\/\S+$/.test(server)) throw new ConfigError(`Invalid --server: "${server}" is not an http(s) URL`);
   if (server !== null && kubeconfig !== null) throw new ConfigError('--server and --kubeconfig exclude each other');
   if (v.snapshot && (server !== null || kubeconfig !== null)) throw new ConfigError('--snapshot excludes --server and --kubeconfig (the snapshot replaces the watch)');
+  const endpointsApi = v['endpoints-api'] as EndpointsApi;
+  if (!ENDPOINTS_APIS.includes(endpointsApi)) throw new ConfigError(`Invalid --endpoints-api: "${endpointsApi}" (endpointslices or endpoints)`);
   if (v.daemon !== undefined && !/^(https?:\/\/\S+|unix:\S+)$/.test(v.daemon)) throw new ConfigError(`Invalid --daemon: "${v.daemon}" is not http://host:port, https://… or unix:/path`);
   if (v['token-file'] !== undefined && v.daemon === undefined) throw new ConfigError('--token-file needs --daemon');
   return Object.freeze({
     listen: v.listen!, port: port(v.port!, '--port'), domain, upstreams, resolvConf: v['resolv-conf']!,
     ...(v['config-dir'] ? { configDir: v['config-dir'] } : {}),
     ...(v.snapshot ? { snapshot: v.snapshot } : {}),
-    kubeconfig, server,
+    kubeconfig, server, endpointsApi,
     ...(v.daemon ? { daemon: v.daemon } : {}),
     ...(v['token-file'] ? { tokenFile: v['token-file'] } : {}),
     endpointIPs: !v['no-endpoint-ips'], ttl, healthPort: port(v['health-port']!, '--health-port'),

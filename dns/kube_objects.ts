@@ -1,7 +1,7 @@
 /**
- * Kubernetes objects (raw wire JSON, as list and watch deliver them) reduced
- * on arrival to the compact shapes of cluster.ts, and a ClusterState put
- * together from them.
+ * Kubernetes objects (raw wire JSON, as list and watch deliver them:
+ * Namespaces, Services, Endpoints, EndpointSlices) reduced on arrival to the
+ * compact shapes of cluster.ts, and a ClusterState put together from them.
  *
  * Design (STYLE §10, memory target < 150 MB at 150k pods + 10k services):
  * the informer cache holds only `{metadata: {name, namespace,
@@ -18,6 +18,10 @@ import { VIP_EXTERNAL_IP_ANNOTATION } from '../src/listener/translate.js';
 import type { ClusterState, EndpointAddress, EndpointSubset, ServiceInfo, ServicePort } from './cluster.js';
 
 type Obj = Record<string, unknown>;
+
+/** Where endpoint addresses come from: EndpointSlices (discovery.k8s.io/v1, what CoreDNS and kube-proxy read; not capped at 1000 addresses) or the core v1 Endpoints. */
+export type EndpointsApi = 'endpointslices' | 'endpoints';
+export const ENDPOINTS_APIS: readonly EndpointsApi[] = ['endpointslices', 'endpoints'];
 
 /** What the informer caches per object: its keys and the DNS fields. */
 export interface CompactObject<T> {
@@ -123,16 +127,49 @@ export function compactEndpoints(raw: unknown): CompactObject<EndpointSubset[]> 
   return { metadata: meta(o), dns: subsets };
 }
 
+/** What one EndpointSlice contributes: the Service it belongs to and its addresses with their ports. */
+export interface SlicePart {
+  service: string;
+  subset: EndpointSubset;
+}
+
+/**
+ * An EndpointSlice (discovery.k8s.io/v1): one subset of the Service named
+ * by its `kubernetes.io/service-name` label; null for a slice of no
+ * Service or of FQDN addresses (names, not IPs). A missing `ready`
+ * condition means ready, as the API documents.
+ */
+export function compactEndpointSlice(raw: unknown): CompactObject<SlicePart | null> {
+  const o = obj(raw);
+  const m = meta(o);
+  const service = str(obj(obj(o['metadata'])['labels'])['kubernetes.io/service-name']);
+  if (!service || str(o['addressType']) === 'FQDN') return { metadata: m, dns: null };
+  const addresses: EndpointAddress[] = [];
+  for (const e of arr(o['endpoints'])) {
+    const eo = obj(e);
+    const ready = obj(eo['conditions'])['ready'] !== false;
+    const hostname = str(eo['hostname']);
+    for (const ip of strings(eo['addresses'])) addresses.push(hostname ? { ip, ready, hostname } : { ip, ready });
+  }
+  return { metadata: m, dns: { service, subset: { addresses, ports: ports(o['ports']) } } };
+}
+
 /** A Namespace: only its name matters (it makes `<ns>.svc` and `<ns>.pod` exist). */
 export function compactNamespace(raw: unknown): CompactObject<null> {
   return { metadata: meta(obj(raw)), dns: null };
 }
 
-/** The ClusterState of cached compact objects (a new, immutable value; the compact parts are shared, never mutated). */
+/**
+ * The ClusterState of cached compact objects (a new, immutable value; the
+ * compact parts are shared, never mutated). Endpoints come from Endpoints
+ * objects or EndpointSlices, whichever the source follows; a Service with
+ * several slices gets one subset per slice.
+ */
 export function clusterStateFrom(
   namespaces: Iterable<CompactObject<null>>,
   services: Iterable<CompactObject<ServiceInfo>>,
   endpoints: Iterable<CompactObject<EndpointSubset[]>>,
+  slices: Iterable<CompactObject<SlicePart | null>> = [],
 ): ClusterState {
   const names = new Set<string>();
   for (const n of namespaces) names.add(n.metadata.name);
@@ -143,5 +180,16 @@ export function clusterStateFrom(
   }
   const eps = new Map<string, EndpointSubset[]>();
   for (const e of endpoints) eps.set(`${e.metadata.namespace ?? 'default'}/${e.metadata.name}`, e.dns);
+  // Fresh arrays: the cached Endpoints lists are shared with earlier states and never mutated.
+  const bySlice = new Map<string, EndpointSubset[]>();
+  for (const sl of slices) {
+    if (sl.dns === null) continue;
+    const key = `${sl.metadata.namespace ?? 'default'}/${sl.dns.service}`;
+    const list = bySlice.get(key);
+    if (list) list.push(sl.dns.subset);
+    else bySlice.set(key, [sl.dns.subset]);
+  }
+  // Slices win over Endpoints for a Service that has both, as in snapshot.ts.
+  for (const [key, list] of bySlice) eps.set(key, list);
   return { namespaces: [...names].sort(), services: svcs, endpoints: eps, podCount: 0 };
 }

@@ -1,6 +1,7 @@
 /**
  * The Kubernetes feed of romana-dns: a ClusterSource kept by list+watch of
- * Namespaces, Services and Endpoints, on the same informer code as
+ * Namespaces, Services and EndpointSlices (or the core Endpoints, with
+ * `endpointsApi: 'endpoints'`), on the same informer code as
  * romana-listener (src/listener/kube.ts: bookmarks, server-side timeouts,
  * relist on 410 Gone with deletes diffed in, restart with back-off).
  *
@@ -23,20 +24,26 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { makeResourceInformer, type ResourceInformer } from '../src/listener/kube.js';
 import type { Logger } from '../src/shared/log.js';
 import type { ClusterSource, ClusterState, EndpointSubset, ServiceInfo } from './cluster.js';
-import { clusterStateFrom, compactEndpoints, compactNamespace, compactService, type CompactObject } from './kube_objects.js';
+import { clusterStateFrom, compactEndpoints, compactEndpointSlice, compactNamespace, compactService, type CompactObject, type EndpointsApi, type SlicePart } from './kube_objects.js';
+
+export type DnsResource = 'namespaces' | 'services' | 'endpoints' | 'endpointslices';
 
 /** What romana-dns follows, where, and how each object is reduced. */
-export const DNS_RESOURCES = [
-  { resource: 'namespaces', path: '/api/v1/namespaces', transform: compactNamespace },
-  { resource: 'services', path: '/api/v1/services', transform: compactService },
-  { resource: 'endpoints', path: '/api/v1/endpoints', transform: compactEndpoints },
-] as const;
-
-export type DnsResource = (typeof DNS_RESOURCES)[number]['resource'];
+export function dnsResources(api: EndpointsApi): Array<{ resource: DnsResource; path: string; transform: (o: unknown) => unknown }> {
+  return [
+    { resource: 'namespaces', path: '/api/v1/namespaces', transform: compactNamespace },
+    { resource: 'services', path: '/api/v1/services', transform: compactService },
+    api === 'endpoints'
+      ? { resource: 'endpoints', path: '/api/v1/endpoints', transform: compactEndpoints }
+      : { resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', transform: compactEndpointSlice },
+  ];
+}
 
 export interface KubeSourceOptions {
   kc: KubeConfig;
   log: Logger;
+  /** Default endpointslices. */
+  endpointsApi?: EndpointsApi;
   /** Quiet time after the last event before a rebuild (default 150 ms). */
   debounceMs?: number;
   /** Longest a change waits while events keep coming (default 1 s). */
@@ -60,7 +67,7 @@ export class KubeClusterSource implements ClusterSource {
   rebuilds = 0;
 
   constructor(private readonly o: KubeSourceOptions) {
-    for (const r of DNS_RESOURCES) {
+    for (const r of dnsResources(o.endpointsApi ?? 'endpointslices')) {
       const transform = r.transform as (o: unknown) => KubernetesObject;
       this.informers.set(
         r.resource,
@@ -101,15 +108,15 @@ export class KubeClusterSource implements ClusterSource {
   }
 
   /** resource → synced, for /readyz and metrics. */
-  syncStatus(): Record<DnsResource, boolean> {
-    const out = {} as Record<DnsResource, boolean>;
+  syncStatus(): Partial<Record<DnsResource, boolean>> {
+    const out: Partial<Record<DnsResource, boolean>> = {};
     for (const [r, i] of this.informers) out[r] = i.synced;
     return out;
   }
 
   /** resource → full lists made so far. */
-  listCounts(): Record<DnsResource, number> {
-    const out = {} as Record<DnsResource, number>;
+  listCounts(): Partial<Record<DnsResource, number>> {
+    const out: Partial<Record<DnsResource, number>> = {};
     for (const [r, i] of this.informers) out[r] = i.lists;
     return out;
   }
@@ -133,8 +140,8 @@ export class KubeClusterSource implements ClusterSource {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.dirtySince = undefined;
-    const list = <T>(r: DnsResource): CompactObject<T>[] => this.informers.get(r)!.list() as unknown as CompactObject<T>[];
-    this.state = clusterStateFrom(list<null>('namespaces'), list<ServiceInfo>('services'), list<EndpointSubset[]>('endpoints'));
+    const list = <T>(r: DnsResource): CompactObject<T>[] => (this.informers.get(r)?.list() ?? []) as unknown as CompactObject<T>[];
+    this.state = clusterStateFrom(list<null>('namespaces'), list<ServiceInfo>('services'), list<EndpointSubset[]>('endpoints'), list<SlicePart | null>('endpointslices'));
     this.rebuilds++;
     for (const cb of [...this.subscribers]) cb();
   }

@@ -84,7 +84,7 @@ export async function runDns(argv: string[]): Promise<number> {
 
   const metrics = createHttpMetrics('romana_dns_');
   const kubeLists = new Counter({ name: 'romana_dns_kube_lists_total', help: 'Full lists per resource (first sync, 410 Gone relists, restarts)', labelNames: ['resource'] as const, registers: [metrics.registry] });
-  const kube = kc ? new KubeClusterSource({ kc, log: log.child({ component: 'kube' }), onList: (resource) => kubeLists.inc({ resource }) }) : undefined;
+  const kube = kc ? new KubeClusterSource({ kc, endpointsApi: cfg.endpointsApi, log: log.child({ component: 'kube' }), onList: (resource) => kubeLists.inc({ resource }) }) : undefined;
   const base: ClusterSource = cfg.snapshot ? new StaticClusterSource(loadSnapshotFile(cfg.snapshot)) : kube!;
   const client = cfg.daemon ? new RomanaClient({ baseUrl: cfg.daemon, ...(token ? { token } : {}), timeoutMs: 5000, connections: 2 }) : undefined;
   const vipFeed = client ? new DaemonVipFeed({ client, log: log.child({ component: 'vips' }) }) : undefined;

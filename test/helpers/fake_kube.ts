@@ -26,7 +26,7 @@
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services' | 'endpoints';
+export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services' | 'endpoints' | 'endpointslices';
 
 const PATHS: Record<string, { resource: Resource; namespace?: string }> = {
   '/api/v1/nodes': { resource: 'nodes' },
@@ -35,6 +35,7 @@ const PATHS: Record<string, { resource: Resource; namespace?: string }> = {
   '/api/v1/services': { resource: 'services' },
   '/api/v1/endpoints': { resource: 'endpoints' },
   '/apis/networking.k8s.io/v1/networkpolicies': { resource: 'networkpolicies' },
+  '/apis/discovery.k8s.io/v1/endpointslices': { resource: 'endpointslices' },
 };
 
 const KINDS: Record<Resource, { kind: string; apiVersion: string; namespaced: boolean }> = {
@@ -44,6 +45,7 @@ const KINDS: Record<Resource, { kind: string; apiVersion: string; namespaced: bo
   services: { kind: 'Service', apiVersion: 'v1', namespaced: true },
   endpoints: { kind: 'Endpoints', apiVersion: 'v1', namespaced: true },
   networkpolicies: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', namespaced: true },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
 };
 
 type Obj = Record<string, any>;
