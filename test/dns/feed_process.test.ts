@@ -59,7 +59,7 @@ async function startDns(args: string[]): Promise<DnsProcess> {
   return p;
 }
 
-async function query(port: number, name: string, type = TYPE.A): Promise<Message> {
+async function query(port: number, name: string, type: number = TYPE.A): Promise<Message> {
   const s = dgram.createSocket('udp4');
   try {
     return await new Promise<Message>((resolve, reject) => {
