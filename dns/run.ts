@@ -94,16 +94,25 @@ export async function runDns(argv: string[]): Promise<number> {
   // pod out of the kube-dns Service; queries sent straight to it meanwhile get NXDOMAIN.
   handler.setZone(buildZone({ namespaces: [], services: [], endpoints: new Map(), podCount: 0 }, { domain: cfg.domain, ttl: cfg.ttl, endpointIPs: cfg.endpointIPs, serial: 1 }));
   let rebuilds = 0;
+  // A zone build blocks the event loop (seconds for a large cluster): the next one starts no
+  // sooner than one build's duration after the last ended, so queries get at least half the time.
+  let notBefore = 0;
+  let pending: NodeJS.Timeout | undefined;
   const rebuild = (): void => {
+    pending = undefined;
     const state = source.current();
     if (!state) return;
     const started = Date.now();
     handler.setZone(buildZone(state, { domain: cfg.domain, ttl: cfg.ttl, endpointIPs: cfg.endpointIPs, serial: Math.floor(Date.now() / 1000) }));
     rebuilds++;
-    log.info({ services: state.services.length, pods: state.podCount, vips: vipFeed?.current()?.size, responses: handler.tableSize, ms: Date.now() - started }, 'zone built');
+    const ended = Date.now();
+    notBefore = ended + (ended - started);
+    log.info({ services: state.services.length, pods: state.podCount, vips: vipFeed?.current()?.size, responses: handler.tableSize, ms: ended - started }, 'zone built');
   };
   rebuild();
-  source.onChange(rebuild);
+  source.onChange(() => {
+    pending ??= setTimeout(rebuild, Math.max(0, notBefore - Date.now()));
+  });
   kube?.start();
   vipFeed?.start();
   log.info({ source: cfg.snapshot ? 'snapshot' : 'kubernetes', kube: kc?.getCurrentCluster()?.server, daemon: cfg.daemon ?? null }, 'cluster source');
@@ -178,6 +187,7 @@ export async function runDns(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
   });
   if (reload) clearInterval(reload);
+  clearTimeout(pending);
   vipFeed?.stop();
   await kube?.stop();
   // Not awaited: closing waits for an in-flight snapshot, and the process exits right after.
