@@ -53,7 +53,31 @@ Options:
                         readiness port; kube-dns served metrics on 10055; 0 = free port)
   --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info)
   --help                this text
+
+kube-dns's names are accepted too, so its Deployment's args work unchanged:
+  --dns-port N (= --port), --dns-bind-address ADDR (= --listen),
+  --kubecfg-file FILE (= --kubeconfig), --kube-master-url URL (= --server),
+  --healthz-port N (= --health-port), --v N (glog verbosity: 0-2 info,
+  3-4 debug, 5+ trace; --log-level wins).
 `;
+
+/** kube-dns flag → ours (same meaning), so the seed's "swap the kube-dns image" install keeps its args. */
+const KUBE_DNS_ALIASES: Readonly<Record<string, string>> = {
+  'dns-port': 'port',
+  'dns-bind-address': 'listen',
+  'kubecfg-file': 'kubeconfig',
+  'kube-master-url': 'server',
+  'healthz-port': 'health-port',
+};
+
+/** Rewrites kube-dns flag names to ours (`--dns-port=10053` and `--dns-port 10053` forms). */
+function unalias(argv: readonly string[]): string[] {
+  return argv.map((a) => {
+    const m = /^--([a-z-]+)(=.*)?$/.exec(a);
+    const to = m ? KUBE_DNS_ALIASES[m[1]!] : undefined;
+    return to === undefined ? a : `--${to}${m![2] ?? ''}`;
+  });
+}
 
 const OPTIONS = {
   listen: { type: 'string', default: '0.0.0.0' },
@@ -71,12 +95,13 @@ const OPTIONS = {
   'no-endpoint-ips': { type: 'boolean', default: false },
   ttl: { type: 'string', default: '30' },
   'health-port': { type: 'string', default: '8081' },
-  'log-level': { type: 'string', default: 'info' },
+  'log-level': { type: 'string' },
+  v: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
-/** Every flag romana-dns accepts (without the leading "--"), for the deploy tests. */
-export const DNS_FLAGS: readonly string[] = Object.freeze(Object.keys(OPTIONS));
+/** Every flag romana-dns accepts (without the leading "--"), kube-dns's names included, for the deploy tests. */
+export const DNS_FLAGS: readonly string[] = Object.freeze([...Object.keys(OPTIONS), ...Object.keys(KUBE_DNS_ALIASES)]);
 
 export interface DnsConfig {
   listen: string;
@@ -112,7 +137,7 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: unalias(argv),
       options: OPTIONS,
       strict: true,
       allowPositionals: false,
@@ -124,7 +149,14 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
   if (v.help) return 'help';
   const domain = v.domain!.toLowerCase().replace(/\.$/, '');
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) throw new ConfigError(`Invalid --domain: "${v.domain}"`);
-  if (!isLogLevel(v['log-level']!)) throw new ConfigError(`Invalid --log-level: "${v['log-level']}"`);
+  let logLevel = v['log-level'];
+  if (logLevel === undefined && v.v !== undefined) {
+    if (!/^\d{1,2}$/.test(v.v)) throw new ConfigError(`Invalid --v: "${v.v}" is not a verbosity number`);
+    const n = Number(v.v);
+    logLevel = n >= 5 ? 'trace' : n >= 3 ? 'debug' : 'info';
+  }
+  logLevel ??= 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError(`Invalid --log-level: "${logLevel}"`);
   const ttl = Number(v.ttl);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 86400) throw new ConfigError(`Invalid --ttl: "${v.ttl}"`);
   const upstreams = (v.upstream ?? []).map((u) => {
@@ -149,7 +181,7 @@ export function parseDnsArgs(argv: string[]): DnsConfig | 'help' {
     ...(v.daemon ? { daemon: v.daemon } : {}),
     ...(v['token-file'] ? { tokenFile: v['token-file'] } : {}),
     endpointIPs: !v['no-endpoint-ips'], ttl, healthPort: port(v['health-port']!, '--health-port'),
-    logLevel: v['log-level'] as LogLevel,
+    logLevel,
   });
 }
 

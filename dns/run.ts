@@ -16,7 +16,10 @@
  * `--daemon` the daemon's Romana VIPs are merged over either
  * (vip_source.ts, vip_merge.ts). /readyz is 503 until the cluster state
  * exists (the watch's first full sync); the daemon never holds readiness
- * back — DNS without live VIPs beats no DNS.
+ * back — DNS without live VIPs beats no DNS. The DNS socket opens after the
+ * first sync or 5 s, whichever comes first (as CoreDNS), so the "listening"
+ * line below normally means "serving the synced cluster". kube-dns's
+ * readiness path /readiness is served too.
  *
  * Concurrency rule: one event loop; the zone is rebuilt wholesale on every
  * ClusterSource change and swapped in atomically.
@@ -41,6 +44,8 @@ import { VipMergedSource } from './vip_merge.js';
 import { DaemonVipFeed } from './vip_source.js';
 
 const CONFIG_RELOAD_MS = 10_000;
+/** CoreDNS's kubernetes plugin waits 5 s for its first sync before serving anyway. */
+const INITIAL_SYNC_WAIT_MS = 5000;
 
 export async function runDns(argv: string[]): Promise<number> {
   let cfg;
@@ -90,8 +95,9 @@ export async function runDns(argv: string[]): Promise<number> {
   const vipFeed = client ? new DaemonVipFeed({ client, log: log.child({ component: 'vips' }) }) : undefined;
   const source: ClusterSource = vipFeed ? new VipMergedSource(base, vipFeed) : base;
 
-  // Until the first state exists the zone holds dns-version only and /readyz keeps the
-  // pod out of the kube-dns Service; queries sent straight to it meanwhile get NXDOMAIN.
+  // Until the first state exists the zone holds dns-version only (and the DNS socket opens
+  // only after the first sync, or INITIAL_SYNC_WAIT_MS); /readyz keeps the pod out of the
+  // kube-dns Service until then.
   handler.setZone(buildZone({ namespaces: [], services: [], endpoints: new Map(), podCount: 0 }, { domain: cfg.domain, ttl: cfg.ttl, endpointIPs: cfg.endpointIPs, serial: 1 }));
   let rebuilds = 0;
   // A zone build blocks the event loop (seconds for a large cluster): the next one starts no
@@ -117,6 +123,24 @@ export async function runDns(argv: string[]): Promise<number> {
   vipFeed?.start();
   log.info({ source: cfg.snapshot ? 'snapshot' : 'kubernetes', kube: kc?.getCurrentCluster()?.server, daemon: cfg.daemon ?? null }, 'cluster source');
 
+  // Like kube-dns and CoreDNS, wait a little for the first sync before answering: an early
+  // NXDOMAIN for a name that exists is cached by clients for the negative TTL.
+  if (!source.current()) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, INITIAL_SYNC_WAIT_MS);
+      const off = source.onChange(() => {
+        clearTimeout(t);
+        off();
+        // Build now rather than on the scheduled timer, so the socket never opens on the empty zone.
+        if (pending) {
+          clearTimeout(pending);
+          rebuild();
+        }
+        resolve();
+      });
+    });
+    if (!source.current()) log.warn({ waitedMs: INITIAL_SYNC_WAIT_MS }, 'serving before the cluster state synced: cluster names answer NXDOMAIN until it does');
+  }
   const dns = await startDnsServer(handler, { host: cfg.listen, port: cfg.port }, log);
 
   const queries = new Counter({
@@ -160,13 +184,16 @@ export async function runDns(argv: string[]): Promise<number> {
   }
   const router = new Router<null>();
   router.add('GET', '/healthz', null, async () => ({ body: { status: 'ok' } }));
-  router.add('GET', '/readyz', null, async () => {
+  const readiness = async (): Promise<{ body: unknown }> => {
     const checks = { ...Object.fromEntries(Object.entries(kube?.syncStatus() ?? {}).map(([r, ok]) => [`cache_${r}`, { ok }])) };
     // Reported, never required: see the header.
     const daemon = vipFeed ? { daemon: { connected: vipFeed.connected, vips: vipFeed.current()?.size ?? null } } : {};
     if (!source.current()) throw new RomanaError('NOT_READY', 'Not ready: the cluster state is not synced yet', { details: { checks, ...daemon } });
     return { body: { status: 'ready', checks, ...daemon } };
-  });
+  };
+  router.add('GET', '/readyz', null, readiness);
+  // kube-dns's readiness path, for its Deployment's probe when romana-dns replaces its image.
+  router.add('GET', '/readiness', null, readiness);
   router.add('GET', '/metrics', null, async (ctx) => {
     const m = await renderMetrics(metrics.registry);
     ctx.res.writeHead(200, { 'content-type': m.contentType });

@@ -243,6 +243,17 @@ describe('romana-dns feed flags', () => {
     });
   });
 
+  it('accepts kube-dns\'s flag names, so its Deployment args work unchanged', () => {
+    expect(parseDnsArgs(['--domain=cluster.local.', '--dns-port=10053', '--config-dir=/kube-dns-config', '--v=2'])).toMatchObject({
+      domain: 'cluster.local', port: 10053, configDir: '/kube-dns-config', logLevel: 'info',
+    });
+    expect(parseDnsArgs(['--dns-bind-address', '127.0.0.1', '--kube-master-url', 'http://127.0.0.1:8080', '--healthz-port', '9081', '--v', '4'])).toMatchObject({
+      listen: '127.0.0.1', server: 'http://127.0.0.1:8080', healthPort: 9081, logLevel: 'debug',
+    });
+    expect(parseDnsArgs(['--kubecfg-file', '/k', '--v=9', '--log-level', 'warn'])).toMatchObject({ kubeconfig: '/k', logLevel: 'warn' });
+    expect(() => parseDnsArgs(['--v', 'loud'])).toThrow(/Invalid --v/);
+  });
+
   it('rejects contradictions and malformed values, naming the flag', () => {
     expect(() => parseDnsArgs(['--server', 'http://a:1', '--kubeconfig', '/k'])).toThrow(/--server and --kubeconfig/);
     expect(() => parseDnsArgs(['--snapshot', '/s', '--server', 'http://a:1'])).toThrow(/--snapshot excludes/);
