@@ -9,7 +9,10 @@
  *   the listener's patch will put it, so the answer's order does not move
  *   when the patch arrives;
  * - `l` is dropped when it differs from `d`: it is a VIP the daemon has
- *   moved or withdrawn and the listener has yet to take back;
+ *   moved or withdrawn and the listener has yet to take back — but only
+ *   while the daemon feed is live: from a stale map it could be a VIP the
+ *   daemon gained while we could not see it, and Kubernetes data is never
+ *   dropped on the word of an unreachable daemon;
  * - external IPs the user set are never touched.
  * Until the daemon has been read once, the state passes unchanged (the
  * Kubernetes data alone is served); afterwards the last known VIPs stay in
@@ -20,13 +23,13 @@
  */
 import type { ClusterSource, ClusterState, ServiceInfo } from './cluster.js';
 
-export function mergeVips(state: ClusterState, vips: ReadonlyMap<string, string> | undefined): ClusterState {
+export function mergeVips(state: ClusterState, vips: ReadonlyMap<string, string> | undefined, live = true): ClusterState {
   if (vips === undefined) return state;
   let services: ServiceInfo[] | undefined;
   state.services.forEach((svc, i) => {
     if (svc.type === 'ExternalName') return;
     const d = vips.get(`${svc.namespace}/${svc.name}`);
-    const l = svc.listenerVip;
+    const l = live ? svc.listenerVip : undefined;
     if (d === undefined && l === undefined) return;
     const next = svc.externalIPs.filter((ip) => ip !== l || ip === d);
     if (d !== undefined && !next.includes(d)) next.push(d);
@@ -40,6 +43,8 @@ export function mergeVips(state: ClusterState, vips: ReadonlyMap<string, string>
 /** What the merge needs of the daemon feed (vip_source.ts). */
 export interface VipView {
   current(): ReadonlyMap<string, string> | undefined;
+  /** The map is up to date (the watch is open); onChange fires when this flips too. */
+  readonly connected: boolean;
   onChange(cb: () => void): () => void;
 }
 
@@ -66,7 +71,7 @@ export class VipMergedSource implements ClusterSource {
     if (base === undefined) return undefined;
     const c = this.cached;
     if (c !== undefined && c.base === base && c.vipEpoch === this.vipEpoch) return c.merged;
-    const merged = mergeVips(base, this.vips.current());
+    const merged = mergeVips(base, this.vips.current(), this.vips.connected);
     this.cached = { base, vipEpoch: this.vipEpoch, merged };
     return merged;
   }

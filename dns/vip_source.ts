@@ -10,8 +10,9 @@
  *
  * Design:
  * - Level-triggered: `current()` is the whole map `namespace/service` →
- *   address; subscribers are told (debounced by `debounceMs`, so one
- *   transaction's events are one change) and re-read it.
+ *   address, `connected` says whether it is live; subscribers are told of
+ *   either changing (debounced by `debounceMs`, so one transaction's events
+ *   are one change) and re-read both.
  * - The daemon being down never loses data: the last map is kept until a
  *   new snapshot replaces it; until the first snapshot `current()` is
  *   undefined and the Kubernetes data is served alone.
@@ -126,6 +127,8 @@ export class DaemonVipFeed {
         const stream = await this.o.client.watch({ since: snap.revision, prefix: VIPS_PREFIX });
         this.stream = stream;
         this.connected = true;
+        // Live again: the merge may now trust the map to withdraw VIPs (vip_merge.ts).
+        this.changed();
         backoff = initial;
         if (this.failing) this.o.log.info({ vips: fresh.size }, 'following the daemon\'s VIPs again');
         else this.o.log.info({ vips: fresh.size }, 'following the daemon\'s VIPs');
@@ -145,7 +148,10 @@ export class DaemonVipFeed {
       } finally {
         this.stream?.close();
         this.stream = null;
-        this.connected = false;
+        if (this.connected) {
+          this.connected = false;
+          this.changed();
+        }
       }
       if (this.stopped) break;
       await this.sleep(backoff);

@@ -121,6 +121,12 @@ describe('Romana VIPs from the daemon merged into services', () => {
     expect(base.services[0]!.externalIPs).toEqual(['203.0.113.5']);
   });
 
+  it('from a stale map (daemon unreachable) adds VIPs but drops nothing Kubernetes says', () => {
+    const base = stateOf(svc('moved', { externalIPs: ['192.168.1.1'], listenerVip: '192.168.1.1' }), svc('gone', { externalIPs: ['192.168.1.2'], listenerVip: '192.168.1.2' }));
+    const merged = mergeVips(base, new Map([['default/moved', '192.168.1.11']]), false);
+    expect(merged.services.map((s) => s.externalIPs)).toEqual([['192.168.1.1', '192.168.1.11'], ['192.168.1.2']]);
+  });
+
   it('passes the state through unchanged before the daemon was read, or when nothing differs', () => {
     const base = stateOf(svc('a', { externalIPs: ['192.168.1.3'], listenerVip: '192.168.1.3' }));
     expect(mergeVips(base, undefined)).toBe(base);
@@ -133,7 +139,7 @@ describe('Romana VIPs from the daemon merged into services', () => {
     const baseCbs: Array<() => void> = [];
     const vipCbs: Array<() => void> = [];
     const base: ClusterSource = { current: () => state, onChange: (cb) => (baseCbs.push(cb), () => undefined) };
-    const src = new VipMergedSource(base, { current: () => vips, onChange: (cb) => (vipCbs.push(cb), () => undefined) });
+    const src = new VipMergedSource(base, { current: () => vips, connected: true, onChange: (cb) => (vipCbs.push(cb), () => undefined) });
     let changes = 0;
     src.onChange(() => changes++);
     vips = new Map([['default/a', '192.168.1.1']]);
