@@ -4,7 +4,8 @@
  * romana-daemon, asked over UDP on loopback: Service and Endpoints changes
  * show in the answers, a 410 mid-watch is recovered by a relist, a VIP set
  * in the daemon is in the A answer before any externalIPs patch, and the
- * answers stay when the daemon goes away (and follow it when it is back).
+ * answers stay when the daemon goes away (and follow it when it is back);
+ * with --snapshot the daemon's VIPs are merged into the static cluster.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -254,5 +255,17 @@ describe.each(['endpointslices', 'endpoints'] as const)('romana-dns fed by the K
     expect(ready.json.daemon).toEqual({ connected: false, vips: null });
     await expectA(alone.dns, 'solo.default.svc.cluster.local', '10.99.0.9');
     await alone.stop();
+  });
+});
+
+describe('romana-dns with --snapshot and --daemon', () => {
+  it('merges the daemon\'s VIPs into the static cluster', async () => {
+    const daemon = await startDaemon([]);
+    const dns = await startDns(['--snapshot', fileURLToPath(new URL('./fixtures/cluster.yaml', import.meta.url)), '--daemon', daemon.url()]);
+    // The fixture's romana service has no VIP; the daemon gives it one.
+    expect(await aAnswer(dns.dns, 'romana.kube-system.svc.cluster.local')).toBe('10.96.0.99 192.168.99.10');
+    await daemon.client().putVip('kube-system', 'romana', { ip: '192.168.99.50' });
+    await expectA(dns.dns, 'romana.kube-system.svc.cluster.local', '10.96.0.99 192.168.99.50 192.168.99.10');
+    await dns.stop();
   });
 });
