@@ -99,7 +99,7 @@ export async function runDns(argv: string[]): Promise<number> {
   // only after the first sync, or INITIAL_SYNC_WAIT_MS); /readyz keeps the pod out of the
   // kube-dns Service until then.
   handler.setZone(buildZone({ namespaces: [], services: [], endpoints: new Map(), podCount: 0 }, { domain: cfg.domain, ttl: cfg.ttl, endpointIPs: cfg.endpointIPs, serial: 1 }));
-  let rebuilds = 0;
+  const zoneBuilds = new Counter({ name: 'romana_dns_zone_builds_total', help: 'Zones built from a cluster state (the first sync, then each debounced change)', registers: [metrics.registry] });
   // A zone build blocks the event loop (seconds for a large cluster): the next one starts no
   // sooner than one build's duration after the last ended, so queries get at least half the time.
   let notBefore = 0;
@@ -110,7 +110,7 @@ export async function runDns(argv: string[]): Promise<number> {
     if (!state) return;
     const started = Date.now();
     handler.setZone(buildZone(state, { domain: cfg.domain, ttl: cfg.ttl, endpointIPs: cfg.endpointIPs, serial: Math.floor(Date.now() / 1000) }));
-    rebuilds++;
+    zoneBuilds.inc();
     const ended = Date.now();
     notBefore = ended + (ended - started);
     log.info({ services: state.services.length, pods: state.podCount, vips: vipFeed?.current()?.size, responses: handler.tableSize, ms: ended - started }, 'zone built');
@@ -167,10 +167,6 @@ export async function runDns(argv: string[]): Promise<number> {
     collect() {
       for (const [resource, ok] of Object.entries(kube?.syncStatus() ?? {})) this.set({ resource }, ok ? 1 : 0);
     },
-  });
-  new Gauge({
-    name: 'romana_dns_zone_rebuilds', help: 'Zones built since start (each cluster change, debounced)', registers: [metrics.registry],
-    collect() { this.set(rebuilds); },
   });
   if (vipFeed) {
     new Gauge({

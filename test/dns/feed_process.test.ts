@@ -131,8 +131,8 @@ function removeEndpoints(kube: FakeKube, api: EndpointsApi, name: string): void 
 
 /** Zones the process has built so far (its /metrics). */
 async function rebuilds(p: DnsProcess): Promise<number> {
-  const m = /^romana_dns_zone_rebuilds (\d+)$/m.exec((await http(`http://127.0.0.1:${p.health}`, 'GET', '/metrics')).text);
-  if (!m) throw new Error('no romana_dns_zone_rebuilds in /metrics');
+  const m = /^romana_dns_zone_builds_total (\d+)$/m.exec((await http(`http://127.0.0.1:${p.health}`, 'GET', '/metrics')).text);
+  if (!m) throw new Error('no romana_dns_zone_builds_total in /metrics');
   return Number(m[1]);
 }
 
