@@ -8,9 +8,10 @@
  * a few megabytes.
  *
  * `ClusterSource` is the narrow seam between the server and its feeds: the
- * static snapshot (`--snapshot`, snapshot.ts) implements it today; the
- * listener's informers (issue 6) will implement it with a watch. The server
- * rebuilds its zone from `current()` whenever `onChange` fires.
+ * static snapshot (`--snapshot`, snapshot.ts), the Kubernetes watch
+ * (kube_source.ts, on the listener's informers) and, layered on either,
+ * the daemon's Romana VIPs (vip_source.ts). The server rebuilds its zone
+ * from `current()` whenever `onChange` fires.
  *
  * Concurrency rule: a ClusterState is immutable once published; a source
  * replaces it wholesale.
@@ -35,6 +36,12 @@ export interface ServiceInfo {
   externalName?: string;
   ports: ServicePort[];
   publishNotReadyAddresses: boolean;
+  /**
+   * The external IP romana-listener added for the Service's Romana VIP
+   * (annotation romana.io/vip-external-ip), if any: the daemon's VIP feed
+   * replaces it when the daemon knows better (vip_source.ts).
+   */
+  listenerVip?: string;
 }
 
 export interface EndpointAddress {
@@ -54,7 +61,7 @@ export interface ClusterState {
   services: ServiceInfo[];
   /** Key `namespace/service`. */
   endpoints: Map<string, EndpointSubset[]>;
-  /** Pod IPs by namespace (for "pods verified"-style checks and metrics). */
+  /** Pod IPs by namespace (for "pods verified"-style checks and metrics). 0 from the watch, which does not follow pods (pod names are synthesised). */
   podCount: number;
 }
 

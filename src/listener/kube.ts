@@ -17,7 +17,13 @@
  *   doubling back-off (0.5 s → 30 s) until stop().
  * - `synced` turns true once the first list has been applied to the cache
  *   (the list's callbacks run synchronously after the list promise, so a
- *   macrotask later the cache holds it).
+ *   macrotask later the cache holds it); `onSynced` is told then.
+ * - Optional `transform` (romana-dns): every listed and watched object is
+ *   reduced before ListWatch caches it or calls back, so a cache of 150k
+ *   objects holds only the fields the caller reads. It must keep
+ *   metadata.name, namespace and resourceVersion (the cache's keys and its
+ *   "changed?" test). Optional `pageSize` lists in pages (limit/continue),
+ *   so a large list is never held whole before it is transformed.
  *
  * Concurrency rule: everything runs on the event loop; callbacks are
  * invoked synchronously by ListWatch and must not block.
@@ -96,6 +102,34 @@ export async function listRaw(kc: KubeConfig, path: string, timeoutMs = 60_000):
 }
 
 /**
+ * GET a list in pages of `pageSize` (limit/continue), passing each page's
+ * items through `transform` before the next page is fetched. The result
+ * carries the resourceVersion of the first page: the server serves every
+ * continuation from that snapshot, so watching from it misses nothing.
+ * An expired continue token (410) fails the whole list; the caller relists.
+ */
+export async function listPaged(
+  kc: KubeConfig,
+  path: string,
+  pageSize: number,
+  transform: (o: KubernetesObject) => KubernetesObject,
+  timeoutMs = 60_000,
+): Promise<KubernetesListObject<KubernetesObject>> {
+  const items: KubernetesObject[] = [];
+  let first: KubernetesListObject<KubernetesObject> | undefined;
+  let cont = '';
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await listRaw(kc, `${path}${sep}limit=${pageSize}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, timeoutMs);
+    first ??= page;
+    for (const o of page.items ?? []) items.push(transform(o));
+    // Raw JSON says `continue` (the typed models rename it `_continue`).
+    cont = (page.metadata as { continue?: string } | undefined)?.continue ?? '';
+  } while (cont);
+  return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion } } as KubernetesListObject<KubernetesObject>;
+}
+
+/**
  * JSON merge patch (RFC 7386) of one Service. A patch carrying
  * metadata.resourceVersion fails with HTTP 409 when the Service changed
  * since (optimistic concurrency: the caller retries from a fresh cache).
@@ -105,13 +139,23 @@ export async function patchService(kc: KubeConfig, namespace: string, name: stri
   return (await requestRaw(kc, 'PATCH', path, { contentType: 'application/merge-patch+json', value: patch }, timeoutMs)) as KubeObject;
 }
 
-/** Adds bookmark and timeout parameters to every watch ListWatch opens. */
+/** Adds bookmark and timeout parameters to every watch ListWatch opens; reduces objects with `transform`. */
 class BookmarkWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly transform?: (o: KubernetesObject) => KubernetesObject,
+  ) {
+    super(kc);
+  }
+
   override watch(path: string, queryParams: Record<string, unknown>, cb: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
     // A server-side timeout (jittered like client-go's 5–10 min) ends
     // half-open watches; ListWatch then re-watches from its resourceVersion.
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-    return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, cb, done);
+    const t = this.transform;
+    // ERROR (410) and BOOKMARK objects pass unchanged: ListWatch reads their code and resourceVersion.
+    const each = t === undefined ? cb : (phase: string, apiObj: any): void => cb(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? t(apiObj as KubernetesObject) : apiObj);
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, each, done);
   }
 }
 
@@ -138,7 +182,15 @@ export function makeResourceInformer(
   path: string,
   handlers: InformerHandlers,
   log: Logger,
-  hooks: { onList?: (resource: string) => void } = {},
+  hooks: {
+    onList?: (resource: string) => void;
+    /** Called once, when the first list is in the cache. */
+    onSynced?: (resource: string) => void;
+    /** Reduces each object before it is cached (see the header). */
+    transform?: (o: KubernetesObject) => KubernetesObject;
+    /** List in pages of this many items (default: one request). */
+    pageSize?: number;
+  } = {},
 ): ResourceInformer {
   let synced = false;
   let lists = 0;
@@ -146,19 +198,26 @@ export function makeResourceInformer(
   let backoffMs = 500;
   let retryTimer: NodeJS.Timeout | undefined;
   const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-    const out = await listRaw(kc, path);
+    const { transform, pageSize } = hooks;
+    let out: KubernetesListObject<KubernetesObject>;
+    if (pageSize !== undefined) out = await listPaged(kc, path, pageSize, transform ?? ((o) => o));
+    else {
+      out = await listRaw(kc, path);
+      if (transform !== undefined) out.items = out.items.map(transform);
+    }
     lists++;
     hooks.onList?.(resource);
     if (!synced) {
       setImmediate(() => {
         synced = true;
         log.info({ resource, items: out.items.length }, 'cache synced');
+        hooks.onSynced?.(resource);
       });
     }
     backoffMs = 500;
     return out;
   };
-  const lw = new ListWatch<KubernetesObject>(path, new BookmarkWatch(kc), listFn, false);
+  const lw = new ListWatch<KubernetesObject>(path, new BookmarkWatch(kc, hooks.transform), listFn, false);
   lw.on('add', (o) => handlers.upsert(o as KubeObject));
   lw.on('update', (o) => handlers.upsert(o as KubeObject));
   lw.on('delete', (o) => handlers.remove(o as KubeObject));

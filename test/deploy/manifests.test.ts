@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { REPO } from '../helpers/daemon.js';
 import { LISTENER_FLAGS } from '../../src/listener/config.js';
 import { AWS_FLAGS, VPCROUTER_FLAGS } from '../../src/aws/config.js';
+import { DNS_FLAGS } from '../../dns/config.js';
 
 const DEPLOY = path.join(REPO, 'deploy');
 const SEED = path.join(REPO, '../shared/seed/000_cd8e673e563d9dde.txt');
@@ -60,14 +61,8 @@ function helpFlags(main: string): Set<string> {
   return new Set([...text.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!));
 }
 
-/**
- * Binaries that are still stubs (their issues are open): the flags their
- * issues define. romana-dns: issue 7 (--listen, --port, --domain,
- * --upstream, --snapshot). Replace with --help once they land.
- */
-const STUB_FLAGS: Record<string, readonly string[]> = {
-  'romana-dns': ['listen', 'port', 'domain', 'upstream', 'snapshot', 'log-level', 'help'],
-};
+/** Binaries that are still stubs (their issues are open): the flags their issues define. None left. */
+const STUB_FLAGS: Record<string, readonly string[]> = {};
 
 describe('deploy manifests', () => {
   const files = manifestFiles();
@@ -107,11 +102,13 @@ describe('deploy manifests', () => {
       'romana-listener': helpFlags('dist/src/listener/main.js'),
       'romana-aws': helpFlags('dist/src/aws/aws_main.js'),
       'romana-vpcrouter': helpFlags('dist/src/aws/vpcrouter_main.js'),
+      'romana-dns': helpFlags('dist/dns/main.js'),
     };
     // The exported lists and --help agree.
     expect([...accepted['romana-listener']!].sort()).toEqual([...LISTENER_FLAGS].sort());
     expect([...accepted['romana-aws']!].sort()).toEqual([...AWS_FLAGS].sort());
     expect([...accepted['romana-vpcrouter']!].sort()).toEqual([...VPCROUTER_FLAGS].sort());
+    expect([...accepted['romana-dns']!].sort()).toEqual([...DNS_FLAGS].sort());
     for (const [bin, flags] of Object.entries(STUB_FLAGS)) accepted[bin] = new Set(flags);
     let checked = 0;
     for (const f of files) {

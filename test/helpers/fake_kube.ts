@@ -1,7 +1,9 @@
 /**
  * A small fake Kubernetes API server for the listener (and DNS) tests,
  * speaking the real list/watch protocol over HTTP on loopback:
- * - GET <collection> → a List with metadata.resourceVersion;
+ * - GET <collection> → a List with metadata.resourceVersion; with `limit`
+ *   it pages (metadata.continue; a continuation keeps the first page's
+ *   resourceVersion, as the real server does; lists() counts first pages);
  * - GET <collection>?watch=true&resourceVersion=R → 200 and newline-
  *   delimited `{type, object}` events after R (ADDED / MODIFIED / DELETED),
  *   BOOKMARK events when the test calls bookmark() and the client asked
@@ -26,7 +28,7 @@
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services' | 'endpoints';
+export type Resource = 'nodes' | 'namespaces' | 'pods' | 'networkpolicies' | 'services' | 'endpoints' | 'endpointslices';
 
 const PATHS: Record<string, { resource: Resource; namespace?: string }> = {
   '/api/v1/nodes': { resource: 'nodes' },
@@ -35,6 +37,7 @@ const PATHS: Record<string, { resource: Resource; namespace?: string }> = {
   '/api/v1/services': { resource: 'services' },
   '/api/v1/endpoints': { resource: 'endpoints' },
   '/apis/networking.k8s.io/v1/networkpolicies': { resource: 'networkpolicies' },
+  '/apis/discovery.k8s.io/v1/endpointslices': { resource: 'endpointslices' },
 };
 
 const KINDS: Record<Resource, { kind: string; apiVersion: string; namespaced: boolean }> = {
@@ -44,6 +47,7 @@ const KINDS: Record<Resource, { kind: string; apiVersion: string; namespaced: bo
   services: { kind: 'Service', apiVersion: 'v1', namespaced: true },
   endpoints: { kind: 'Endpoints', apiVersion: 'v1', namespaced: true },
   networkpolicies: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', namespaced: true },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
 };
 
 type Obj = Record<string, any>;
@@ -155,14 +159,21 @@ export async function startFakeKube(): Promise<FakeKube> {
     const { resource } = route;
     const k = KINDS[resource];
     if (url.searchParams.get('watch') !== 'true') {
-      listCount.set(resource, (listCount.get(resource) ?? 0) + 1);
+      // Paging (limit/continue): the token carries the first page's resourceVersion and an offset.
+      const limit = Number(url.searchParams.get('limit') ?? '0');
+      const cont = url.searchParams.get('continue');
+      const from = cont ? (JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { rv: number; offset: number }) : { rv, offset: 0 };
+      if (!cont) listCount.set(resource, (listCount.get(resource) ?? 0) + 1);
+      const all = [...objects.get(resource)!.values()];
+      const end = limit > 0 ? from.offset + limit : all.length;
+      const next = end < all.length ? Buffer.from(JSON.stringify({ rv: from.rv, offset: end })).toString('base64url') : undefined;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
           kind: `${k.kind}List`,
           apiVersion: k.apiVersion,
-          metadata: { resourceVersion: String(rv) },
-          items: [...objects.get(resource)!.values()],
+          metadata: { resourceVersion: String(from.rv), ...(next ? { continue: next } : {}) },
+          items: all.slice(from.offset, end),
         }),
       );
       return;
