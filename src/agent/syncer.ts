@@ -36,8 +36,8 @@
  */
 import { clusterViewOf, natSpec, ownGroupCidrs, planRoutes, remoteHostAddresses, routesFromTable, serviceRangeOverlaps, type ReachInfo, type TableSpec } from '../core/agent/index.js';
 import type { Problem } from '../core/errors.js';
-import type { Cidr4 } from '../core/ip.js';
-import type { TopologyRecord } from '../core/ipam/types.js';
+import { parseCidr4, type Cidr4 } from '../core/ip.js';
+import type { ReservationRecord, TopologyRecord } from '../core/ipam/types.js';
 import { carveTopology, type CarvedTopology } from '../core/topology/index.js';
 import type { ClusterView, DesiredFirewall } from '../core/firewall/index.js';
 import { aggregate } from '../kernels/pool.js';
@@ -252,7 +252,9 @@ export class Syncer {
           const found = await drivers.routes.lookupNextHops(addrs);
           for (const [a, info] of found) this.reach.set(a, { gateway: info.gateway, local: info.local });
         }
-        const plan = planRoutes(cache.blocks.values(), cache.hosts, settings.nodeName, this.reach, { multihop: settings.multihop, dontCare: this.ownGroups() });
+        const dontCare = this.ownGroups();
+        const keepOut = dontCare.length === 0 ? [] : reservedCidrs(cache.reservations.values());
+        const plan = planRoutes(cache.blocks.values(), cache.hosts, settings.nodeName, this.reach, { multihop: settings.multihop, dontCare, keepOut });
         for (const s of plan.skipped) this.o.log.debug({ host: s.host }, `no route to the blocks of host ${JSON.stringify(s.host)}: ${s.reason}`);
         const table = await aggregate(plan.triplets);
         const routes = routesFromTable(table, plan.hops);
@@ -397,4 +399,14 @@ export class Syncer {
     this.retryInMs = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 10_000);
   }
+}
+
+/** The reservations' CIDRs (the daemon validated them; an unreadable one is skipped). */
+function reservedCidrs(records: Iterable<ReservationRecord>): Cidr4[] {
+  const out: Cidr4[] = [];
+  for (const r of records) {
+    const c = parseCidr4(r.cidr);
+    if (c.ok) out.push(c.cidr);
+  }
+  return out;
 }

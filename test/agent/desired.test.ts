@@ -85,6 +85,16 @@ describe('planRoutes with don\'t-care groups', () => {
   // a (this node) and b share the group; c's block sits in it but c is behind a gateway; e is another group's.
   const blocks = [b('10.1.0.0/29', 'b'), b('10.1.0.8/29', 'a'), b('10.1.0.16/29', 'b'), b('10.1.0.24/29', 'c'), b('10.1.0.48/29', 'a'), b('10.2.0.0/29', 'e')];
 
+  it('keeps reservations inside the group out (throw), ignores those elsewhere', async () => {
+    const keepOut = [cidr('10.1.0.64/28'), cidr('10.3.0.0/24')];
+    const plan = planRoutes(blocks, hosts, 'a', reach, { multihop: false, dontCare: [group], keepOut });
+    expect(Array.from(plan.triplets.subarray(3, 6))).toEqual([cidr('10.1.0.64/28').base, 28, THROW_HOP]);
+    expect(plan.triplets.length).toBe(3 * (1 + 1 + blocks.length)); // group, one reservation, every block (c's as throw)
+    const table = await aggregate(plan.triplets);
+    for (let o = 0; o < 16; o++) expect(lookup(table, cidr('10.1.0.64/28').base + o)).toBe(THROW_HOP);
+    expect(planRoutes(blocks, hosts, 'a', reach, { multihop: false, keepOut }).triplets).toEqual(planRoutes(blocks, hosts, 'a', reach, { multihop: false }).triplets);
+  });
+
   it('the hop id matches the kernel\'s DONT_CARE', () => {
     expect(DONT_CARE_HOP).toBe(DONT_CARE);
   });
@@ -233,6 +243,12 @@ describe('ClusterCache', () => {
     expect(c.apply({ revision: 10, type: 'put', key: 'addresses/p', value: {} })).toEqual([]);
     expect(c.apply({ revision: 11, type: 'delete', key: 'endpoints/prod/web', value: null })).toEqual(['firewall']);
     expect(c.apply({ revision: 12, type: 'put', key: 'topology', value: topology })).toEqual(['nat', 'routes']);
+    // Reservations only shape routes (kept out of don't-care space).
+    const reservation = { schema: 1, network: 'n', cidr: '10.112.1.0/28' };
+    expect(c.apply({ revision: 12, type: 'put', key: 'reservations/n/10.112.1.0/28', value: reservation })).toEqual(['routes']);
+    expect([...c.reservations.values()]).toEqual([reservation]);
+    expect(c.apply({ revision: 12, type: 'delete', key: 'reservations/n/10.112.1.0/28', value: null })).toEqual(['routes']);
+    expect(c.reservations.size).toBe(0);
     expect(c.revision).toBe(12);
     expect(c.endpoints.size).toBe(0);
     expect(c.hosts.size).toBe(2);

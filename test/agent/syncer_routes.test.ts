@@ -2,8 +2,8 @@
  * The apply loop's route plan with don't-care space: the node's own group
  * comes from the cached topology and host record (no extra daemon call),
  * the table it hands the routes driver is smaller than the exact one, keeps
- * every local block `throw`, and falls back to exact routing while the
- * topology or the host record is unknown.
+ * every local block and reservation `throw`, and falls back to exact
+ * routing while the topology or the host record is unknown.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Syncer, type AgentDrivers } from '../../src/agent/syncer.js';
@@ -86,6 +86,18 @@ describe('Syncer: routes with the own group as don\'t care', () => {
     // The /17 via b covers a's own blocks; their throw routes are more specific, so a's pods still go to main.
     expect(await desiredRoutes([{ key: 'topology', value: topology }, ...RECORDS])).toEqual([
       { dst: '10.112.0.0/17', via: '10.0.0.2' },
+      { dst: '10.112.0.0/29' },
+      { dst: '10.112.0.16/29' },
+      { dst: '10.112.128.0/29', via: '10.0.0.3' },
+    ]);
+  });
+
+  it('keeps an address reservation inside the group out of the aggregate (throw)', async () => {
+    const reservation = { key: 'reservations/pods/10.112.1.0/24', value: { schema: 1, network: 'pods', cidr: '10.112.1.0/24' } };
+    // Now the group's free space is best thrown as a whole (it covers the reservation), b gets a /24.
+    expect(await desiredRoutes([{ key: 'topology', value: topology }, ...RECORDS, reservation])).toEqual([
+      { dst: '10.112.0.0/17' },
+      { dst: '10.112.0.0/24', via: '10.0.0.2' },
       { dst: '10.112.0.0/29' },
       { dst: '10.112.0.16/29' },
       { dst: '10.112.128.0/29', via: '10.0.0.3' },

@@ -22,9 +22,10 @@
  * or two prefixes). What must not change keeps an exact entry inside that
  * space: our own blocks stay `throw` — the kernel forwards every specified
  * address exactly, so each local pod still falls through to `main` however
- * wide an aggregate around it is — and a skipped host's block inside it
- * gets `throw` too, so it still leaves this table as it did when it had no
- * route here. A block allocated after the plan was computed may sit under
+ * wide an aggregate around it is — and a skipped host's block or an
+ * address reservation (`keepOut`: addresses the operator keeps from the
+ * IPAM, possibly in use by something else) inside it gets `throw` too, so
+ * it still leaves this table as it did when it had no route here. A block allocated after the plan was computed may sit under
  * an aggregate until the next sync; the CNI ADD waits for that sync.
  * Pure.
  */
@@ -62,7 +63,7 @@ export function planRoutes(
   hosts: ReadonlyMap<string, HostLike>,
   node: string,
   reach: ReadonlyMap<string, ReachInfo>,
-  opts: { multihop: boolean; dontCare?: readonly Cidr4[] },
+  opts: { multihop: boolean; dontCare?: readonly Cidr4[]; keepOut?: readonly Cidr4[] },
 ): RoutePlan {
   const hops: Array<string | null> = [null];
   const hopIds = new Map<string, number>();
@@ -70,9 +71,13 @@ export function planRoutes(
   const dontCare = opts.dontCare ?? [];
   // Don't-care prefixes first: a block equal to one of them comes later and wins.
   const out: number[] = dontCare.flatMap((g) => [g.base, g.prefix, DONT_CARE_HOP]);
+  const keep = (c: Cidr4): void => {
+    if (dontCare.some((g) => within(c, g))) out.push(c.base, c.prefix, THROW_HOP);
+  };
+  for (const c of opts.keepOut ?? []) keep(c);
   const skip = (c: Cidr4, host: string, reason: string): void => {
     skipped.set(host, reason);
-    if (dontCare.some((g) => within(c, g))) out.push(c.base, c.prefix, THROW_HOP);
+    keep(c);
   };
   for (const b of blocks) {
     const c = parseCidr4(b.cidr);
