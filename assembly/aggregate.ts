@@ -342,8 +342,12 @@ function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u64, out: usize
   const fIn = member(cs, f);
   let passed = g;
   if (!(g == f || (!fIn && member(cs, g)))) {
-    const m0 = first(cs);
-    passed = fIn ? f : (<u64>m0 < f ? <u64>m0 : f);
+    passed = f;
+    if (!fIn) {
+      // S(c) is not ALL here (ALL holds f), so it has a smallest element.
+      const m0 = <u64>first(cs);
+      if (m0 < f) passed = m0;
+    }
     emitted = emit(out, emitted, outCap, childAddr, childLen, passed);
     if (emitted < 0) return emitted;
   }
