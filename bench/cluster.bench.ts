@@ -81,7 +81,7 @@ export const run: BenchSuite = async (opts) => {
   } else notes.push('Quick run: targets not evaluated (1k nodes, 5 pods per node).');
   notes.push('Routes: a node routes its rack\'s blocks (rack-mates via their address, its own as throw, the rest of the rack\'s group CIDR don\'t care) aggregated by the wasm ORTC kernel, plus one route per other rack (the rack\'s group CIDR via the ToR, as learned over BGP). "Unaggregated" = one route per block of another host (the original); "flat" = one route per other node (per-node CIDR designs, e.g. kube-router / Calico without aggregation).');
   notes.push('Rulesets: renderNodeFirewall for a sample of nodes spread over the cluster, scaled to N (the cluster-wide ipsets make every node cost about the same). Pods per node: 30 at 1k and 5k, 10 at 20k, 5 at 50k (memory and run time). Each scale runs in its own process; times are wall ms on 2 shared cores.');
-  notes.push('Micro comparisons (wasm kernel vs TS reference vs cidr-tools, pool overhead and crossover): see the kernels and pool suites.');
+  notes.push('Micro comparisons (each wasm kernel vs its TS reference vs an npm package: cidr-tools, ip-num, bitset, diff-sequences; pool overhead and crossover): see the kernels and pool suites.');
   if (!opts.quick) {
     mkdirSync(RESULTS, { recursive: true });
     const keys = Object.keys(timing[0]!);
