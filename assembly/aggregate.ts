@@ -8,13 +8,18 @@
  *
  * Semantics (mirrored by src/kernels/reference/aggregate.ts):
  * - input entries are (address, length, next hop) u32 triplets; host bits of
- *   the address are ignored; next hop 0xFFFFFFFF is reserved (means "none");
+ *   the address are ignored; next hop 0xFFFFFFFF is DONT_CARE: addresses
+ *   whose longest match is such an entry may be routed anywhere or not at all;
  * - when a prefix appears more than once the LAST entry wins (a later
  *   statement of intent overrides an earlier one, like a map assignment);
  * - addresses without a route stay without a route and every output entry
  *   carries a real next hop (no blackhole entries), so a trie node whose
  *   subtree holds an unrouted address never carries an entry and ORTC runs on
  *   each maximal fully-routed subtree, whose root therefore always emits;
+ * - a don't-care leaf carries ORTC's universal set U (every next hop and
+ *   "none"), the identity of A#B: with U in force nothing is ever emitted
+ *   for it, and "none" may be handed down into it. Without DONT_CARE
+ *   entries U never arises and the tables are exactly ORTC's;
  * - where ORTC may pick any next hop of a set, it picks the smallest id, so the
  *   reference and this kernel produce identical tables;
  * - output is sorted by (address, length).
@@ -26,10 +31,11 @@
  *    13-bit digits (3 passes) for big inputs, 8-bit ones for small calls;
  *    passes whose digit is the same in every key are skipped.
  * 2. One stack pass builds a path-compressed binary trie (input prefixes plus
- *    branching nodes, ≤ 2n+1 nodes of 28 bytes). ORTC's normalisation is not
+ *    branching nodes, ≤ 2n+1 nodes of 32 bytes). ORTC's normalisation is not
  *    materialised: along a compressed edge every skipped node has one real
  *    child and one leaf filled with the edge's inherited next hop f, so the
- *    set one level above child c is S(c)#{f} and every set above that is {f}.
+ *    set one level above child c is S(c)#{f} and every set above that is {f}
+ *    (for a don't-care f, every one of them is S(c)#U = S(c)).
  *    A node's subtree is complete when it leaves the stack, so the bottom-up
  *    set pass (A#B = A∩B if non-empty else A∪B) runs right there.
  * 3. A recursive pre-order walk (the compressed trie is ≤ 33 nodes deep, so
@@ -42,7 +48,15 @@
  */
 import { ERR_CAPACITY, ERR_INVALID_INPUT, ERR_NO_MEMORY, align16, ensureCapacity } from './common';
 
-const NONE: u32 = 0xffffffff;
+/**
+ * Next hops inside the kernel are u64 so that all three kinds fit: real ids
+ * 0..0xFFFFFFFE, DONT_CARE (0xFFFFFFFF, the input value) and NONE ("no input
+ * prefix covers this"), which no u32 id can spell.
+ */
+const NONE: u64 = 0x1_0000_0000;
+const DC: u64 = 0xffffffff;
+/** Set-slot length marking the universal set (a don't-care subtree). */
+const ALL: u32 = 0xffffffff;
 // Sort keys (u64): address in bits 32..63, length in 26..31, the rest zero.
 // Next hops travel alongside in a u32 array (a gather by input index after
 // sorting would be a cache miss per route on big tables); LSD stability keeps
@@ -52,18 +66,19 @@ const KEY_BITS: u64 = 38;
 /** Bounds the scratch arithmetic; the loader enforces the same limit. */
 const MAX_ROUTES: i32 = 1 << 24;
 
-// Trie node layout (28 bytes). A "set slot" is two words: len (0 = not fully
-// routed, 1 = the element itself is in val, ≥ 2 = val points to len sorted ids).
+// Trie node layout (32 bytes). A "set slot" is two words: len (0 = not fully
+// routed, 1 = the element itself is in val, ALL = universal, otherwise val
+// points to len sorted ids).
 const N_ADDR: usize = 0;
 const N_LEN: usize = 4;
-// Next hop handed down to everything below: an input prefix's own, else its
-// ancestors' (NONE when nothing above routes). A leaf is always an input
-// prefix or the empty root, so this is also a leaf's own next hop.
+// Next hop handed down to everything below (u64, see NONE): an input
+// prefix's own, else its ancestors' (NONE when nothing above routes). A leaf
+// is always an input prefix or the empty root, so this is also a leaf's own.
 const N_DOWN: usize = 8;
-const N_LEFT: usize = 12; // child node index, 0 = none (node 0 is the root, never a child)
-const N_RIGHT: usize = 16;
-const N_SET: usize = 20; // set slot: len at +0, val at +4
-const NODE_BYTES: usize = 28;
+const N_LEFT: usize = 16; // child node index, 0 = none (node 0 is the root, never a child)
+const N_RIGHT: usize = 20;
+const N_SET: usize = 24; // set slot: len at +0, val at +4
+const NODE_BYTES: usize = 32;
 
 const BUILD_DEPTH: usize = 64; // compressed trie depth ≤ 33
 
@@ -87,16 +102,27 @@ function setSlot(slot: usize, len: u32, val: u32): void {
   store<u32>(slot, val, 4);
 }
 
-/** Smallest element of a non-empty set. */
+/** The set of a leaf whose addresses forward to h, written into `slot`. */
+// @ts-ignore: decorator valid in AssemblyScript
+@inline
+function setLeaf(slot: usize, h: u64): void {
+  if (h == NONE) setSlot(slot, 0, 0);
+  else if (h == DC) setSlot(slot, ALL, 0);
+  else setSlot(slot, 1, <u32>h);
+}
+
+/** Smallest element of a non-empty set other than ALL. */
 // @ts-ignore: decorator valid in AssemblyScript
 @inline
 function first(slot: usize): u32 {
   return load<u32>(elems(slot));
 }
 
-function member(slot: usize, h: u32): bool {
+function member(slot: usize, hop: u64): bool {
   const len = load<u32>(slot);
-  if (len == 0) return false;
+  if (len == ALL) return true;
+  if (len == 0 || hop >= DC) return false; // only ALL holds "none"
+  const h = <u32>hop;
   if (len == 1) return load<u32>(slot, 4) == h;
   const p = <usize>load<u32>(slot, 4);
   let lo: u32 = 0;
@@ -118,6 +144,9 @@ function member(slot: usize, h: u32): bool {
 function combine(dst: usize, a: usize, b: usize, top: usize): usize {
   const la = load<u32>(a);
   const lb = load<u32>(b);
+  // U is the identity of #; pooled lists are never modified, so sharing is safe.
+  if (la == ALL) { setSlot(dst, lb, load<u32>(b, 4)); return top; }
+  if (lb == ALL) { setSlot(dst, la, load<u32>(a, 4)); return top; }
   if (la == 1 && lb == 1) {
     const x = load<u32>(a, 4);
     const y = load<u32>(b, 4);
@@ -168,10 +197,10 @@ function combine(dst: usize, a: usize, b: usize, top: usize): usize {
  * it (see the module header), written into `slot`. Returns the pool top or 0.
  */
 function sideSet(u: usize, nodes: usize, c: u32, slot: usize, fSlot: usize, top: usize): usize {
-  const f = load<u32>(u, N_DOWN);
+  const f = load<u64>(u, N_DOWN);
   if (c == 0) {
     // Missing child: a leaf filled with f (unrouted when f is none).
-    setSlot(slot, f == NONE ? 0 : 1, f);
+    setLeaf(slot, f);
     return top;
   }
   const cn = nodeAt(nodes, c);
@@ -181,11 +210,16 @@ function sideSet(u: usize, nodes: usize, c: u32, slot: usize, fSlot: usize, top:
     return top;
   }
   if (f == NONE) { setSlot(slot, 0, 0); return top; }
+  if (f == DC) {
+    // Every skipped node's set is S(c)#U = S(c).
+    setSlot(slot, load<u32>(cn, N_SET), load<u32>(cn, N_SET + 4));
+    return top;
+  }
   if (d == 2) {
-    setSlot(fSlot, 1, f);
+    setSlot(fSlot, 1, <u32>f);
     return combine(slot, cn + N_SET, fSlot, top);
   }
-  setSlot(slot, 1, f);
+  setSlot(slot, 1, <u32>f);
   return top;
 }
 
@@ -195,8 +229,7 @@ function finish(u: usize, nodes: usize, tmp: usize, top: usize): usize {
   const r = load<u32>(u, N_RIGHT);
   if (l == 0 && r == 0) {
     // A leaf route: {own next hop}; the empty root: not routed.
-    const own = load<u32>(u, N_DOWN);
-    setSlot(u + N_SET, own == NONE ? 0 : 1, own);
+    setLeaf(u + N_SET, load<u64>(u, N_DOWN));
     return top;
   }
   if (l != 0 && r != 0) {
@@ -229,12 +262,12 @@ function finish(u: usize, nodes: usize, tmp: usize, top: usize): usize {
 /** Appends one entry; returns the new count, or ERR_CAPACITY when out is full. */
 // @ts-ignore: decorator valid in AssemblyScript
 @inline
-function emit(out: usize, emitted: i32, outCap: i32, addr: u32, len: u32, nh: u32): i32 {
+function emit(out: usize, emitted: i32, outCap: i32, addr: u32, len: u32, nh: u64): i32 {
   if (emitted >= outCap) return ERR_CAPACITY;
   const o = out + (<usize>emitted) * 12;
   store<u32>(o, addr);
   store<u32>(o, len, 4);
-  store<u32>(o, nh, 8);
+  store<u32>(o, <u32>nh, 8);
   return emitted + 1;
 }
 
@@ -243,22 +276,23 @@ function emit(out: usize, emitted: i32, outCap: i32, addr: u32, len: u32, nh: u3
  * unless h is in u's set, then both sides. Returns the entry count or a
  * negative status.
  */
-function walkNode(nodes: usize, u: u32, h: u32, out: usize, emitted: i32, outCap: i32): i32 {
+function walkNode(nodes: usize, u: u32, h: u64, out: usize, emitted: i32, outCap: i32): i32 {
   const un = nodeAt(nodes, u);
   const s = un + N_SET;
-  let g: u32;
+  let g: u64;
   const sl = load<u32>(s);
   if (sl == 0) g = NONE; // not fully routed: no entry may cover it
-  else if (sl == 1 ? load<u32>(s, 4) == h : member(s, h)) g = h;
+  else if (sl == 1 ? <u64>load<u32>(s, 4) == h : member(s, h)) g = h;
   else {
-    g = first(s);
+    g = first(s); // not ALL, which holds everything
     emitted = emit(out, emitted, outCap, load<u32>(un, N_ADDR), load<u32>(un, N_LEN), g);
     if (emitted < 0) return emitted;
   }
   if (load<u32>(un, N_LEN) == 32) return emitted;
   const l = load<u32>(un, N_LEFT);
   const r = load<u32>(un, N_RIGHT);
-  if (l == 0 && r == 0 && g == load<u32>(un, N_DOWN)) return emitted; // both added leaves agree
+  const down = load<u64>(un, N_DOWN);
+  if (l == 0 && r == 0 && (g == down || down == DC)) return emitted; // both added leaves agree
   emitted = walkSide(nodes, un, 0, l, g, out, emitted, outCap);
   if (emitted < 0) return emitted;
   return walkSide(nodes, un, 1, r, g, out, emitted, outCap);
@@ -269,14 +303,14 @@ function walkNode(nodes: usize, u: u32, h: u32, out: usize, emitted: i32, outCap
  * decision: the compressed edge's skipped nodes and added leaves (module
  * header), then c's subtree.
  */
-function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u32, out: usize, emitted: i32, outCap: i32): i32 {
-  const f = load<u32>(un, N_DOWN);
+function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u64, out: usize, emitted: i32, outCap: i32): i32 {
+  const f = load<u64>(un, N_DOWN);
   const ulen = load<u32>(un, N_LEN);
   const childLen = ulen + 1;
   const childAddr = load<u32>(un, N_ADDR) | (side << (31 - ulen));
   if (c == 0) {
-    // An added leaf with set {f}.
-    if (f != NONE && g != f) return emit(out, emitted, outCap, childAddr, childLen, f);
+    // An added leaf with set {f} (U for a don't-care f).
+    if (f < DC && g != f) return emit(out, emitted, outCap, childAddr, childLen, f);
     return emitted;
   }
   const cn = nodeAt(nodes, c);
@@ -284,6 +318,18 @@ function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u32, out: usize
   const d = clen - ulen;
   if (d == 1) return walkNode(nodes, c, g, out, emitted, outCap);
   if (f == NONE) return walkNode(nodes, c, NONE, out, emitted, outCap); // unrouted leaves on the edge
+  const cs = cn + N_SET;
+  if (f == DC) {
+    // The top skipped node's set is S(c) and its added leaf is U: an entry
+    // there (the top, as the reference decides) unless g is already in S(c).
+    let kept = g;
+    if (!member(cs, g)) {
+      kept = first(cs);
+      emitted = emit(out, emitted, outCap, childAddr, childLen, kept);
+      if (emitted < 0) return emitted;
+    }
+    return walkNode(nodes, c, kept, out, emitted, outCap);
+  }
   if (d >= 3) {
     // The top skipped node's set is {f}; below it everything inherits f.
     if (g != f) {
@@ -293,12 +339,15 @@ function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u32, out: usize
     return walkNode(nodes, c, f, out, emitted, outCap);
   }
   // d == 2: skipped node p at childLen with S(p) = {f} if f ∈ S(c), else S(c) ∪ {f}.
-  const cs = cn + N_SET;
   const fIn = member(cs, f);
   let passed = g;
   if (!(g == f || (!fIn && member(cs, g)))) {
-    const m0 = first(cs);
-    passed = fIn ? f : (m0 < f ? m0 : f);
+    passed = f;
+    if (!fIn) {
+      // S(c) is not ALL here (ALL holds f), so it has a smallest element.
+      const m0 = <u64>first(cs);
+      if (m0 < f) passed = m0;
+    }
     emitted = emit(out, emitted, outCap, childAddr, childLen, passed);
     if (emitted < 0) return emitted;
   }
@@ -323,7 +372,8 @@ function walkSide(nodes: usize, un: usize, side: u32, c: u32, g: u32, out: usize
  * length). Returns the entry count, or a negative status:
  * ERR_INVALID_INPUT (info[0] = offending input index, or n when n is out of
  * range), ERR_NO_MEMORY, ERR_CAPACITY (outCap too small; never with outCap ≥ n,
- * since the input itself is a valid table and ORTC is optimal).
+ * since the input without its DONT_CARE entries is a valid table and ORTC is
+ * optimal).
  * On success info[0] = distinct prefixes, info[1] = trie nodes.
  */
 export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch: usize, info: usize): i32 {
@@ -354,7 +404,7 @@ export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch
     const e = input + i * 12;
     const len = load<u32>(e, 4);
     const nh = load<u32>(e, 8);
-    if (len > 32 || nh == NONE) { store<u32>(info, <u32>i); return ERR_INVALID_INPUT; }
+    if (len > 32) { store<u32>(info, <u32>i); return ERR_INVALID_INPUT; }
     const addr: u32 = len == 0 ? 0 : load<u32>(e) & (0xffffffff << (32 - len));
     const key = ((<u64>addr) << 32) | ((<u64>len) << KEY_LEN_SHIFT);
     store<u64>(keysA + (i << 3), key);
@@ -394,7 +444,7 @@ export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch
   // 2. Build the compressed trie in pre-order; finish nodes as they leave the stack.
   const root = nodeAt(nodes, 0);
   memory.fill(root, 0, NODE_BYTES);
-  store<u32>(root, NONE, N_DOWN);
+  store<u64>(root, NONE, N_DOWN);
   store<u32>(buildStack, 0);
   let sp: usize = 1;
   let count: u32 = 1;
@@ -408,7 +458,7 @@ export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch
     const len = <u32>(key >> KEY_LEN_SHIFT) & 0x3f;
     const nh = load<u32>(srcH + (i << 2));
     if (len == 0) {
-      store<u32>(root, nh, N_DOWN);
+      store<u64>(root, <u64>nh, N_DOWN);
       continue;
     }
     let t: u32;
@@ -428,7 +478,7 @@ export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch
     const qn = nodeAt(nodes, q);
     store<u32>(qn, addr, N_ADDR);
     store<u32>(qn, len, N_LEN);
-    store<u32>(qn, nh, N_DOWN);
+    store<u64>(qn, <u64>nh, N_DOWN);
     store<u32>(qn, 0, N_LEFT);
     store<u32>(qn, 0, N_RIGHT);
     const slot = tn + N_LEFT + (side << 2);
@@ -444,7 +494,7 @@ export function aggregate(input: usize, n: i32, out: usize, outCap: i32, scratch
       const bn = nodeAt(nodes, b);
       store<u32>(bn, addr & (0xffffffff << (32 - l)), N_ADDR);
       store<u32>(bn, l, N_LEN);
-      store<u32>(bn, load<u32>(tn, N_DOWN), N_DOWN);
+      store<u64>(bn, load<u64>(tn, N_DOWN), N_DOWN);
       store<u32>(bn, c, N_LEFT);
       store<u32>(bn, q, N_RIGHT);
       store<u32>(slot, b);

@@ -12,10 +12,11 @@
  *   topology    parse + validate + carve (loadTopology)
  *   allocation  register N hosts, allocate P pods (MemoryIpam)
  *   routes      every node's table: its rack's blocks, other hosts' via
- *               their address and its own as throw (agent's planRoutes
- *               shape, numeric), ORTC-aggregated by the wasm kernel inline;
- *               other racks are one route each (their group CIDR via the
- *               ToR, as learned over BGP)
+ *               their address and its own as throw, the rest of the rack's
+ *               group CIDR don't care (agent's planRoutes shape, numeric),
+ *               ORTC-aggregated by the wasm kernel inline; other racks are
+ *               one route each (their group CIDR via the ToR, as learned
+ *               over BGP)
  *   rulesets    every node's iptables chains + ipsets (renderNodeFirewall)
  *   bird        every node's BIRD config (publisher template data + the
  *               OSPF example template)
@@ -38,7 +39,7 @@ import { renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInf
 import { MemoryIpam, type BlockIndex, type IpamState } from '../../src/core/ipam/index.js';
 import { blockKey } from '../../src/core/ipam/keys.js';
 import { loadTopology } from '../../src/core/topology/index.js';
-import type { Kernels } from '../../src/kernels/types.js';
+import { DONT_CARE, type Kernels } from '../../src/kernels/types.js';
 import { loadKernels } from '../../src/kernels/wasm.js';
 
 export interface Scale {
@@ -60,7 +61,7 @@ export interface RouteStats {
   worstSlack: number;
   unaggregatedMean: number;
   flat: number;
-  /** Mean prefixes per host's own blocks (its rack-mates see this many routes for it). */
+  /** Mean entries via one host in a rack-mate's aggregated table (how many routes its rack-mates see for it). */
   perHostPrefixes: number;
   perHostPrefixesMax: number;
 }
@@ -135,8 +136,10 @@ async function timedAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, ms];
 }
 
-/** Per rack (leaf group path): its hosts (in index order) and their blocks. */
+/** Per rack (leaf group path): its group CIDR, its hosts (in index order) and their blocks. */
 interface Rack {
+  base: number;
+  prefix: number;
   hosts: string[];
   blocks: BlockIndex[];
 }
@@ -144,19 +147,27 @@ interface Rack {
 function racksOf(state: IpamState): Map<string, Rack> {
   const racks = new Map<string, Rack>();
   for (const [name, h] of state.hosts) {
-    const leaf = h.placements.get('pods')!.group.path;
+    const group = h.placements.get('pods')!.group;
+    const leaf = group.path;
     let r = racks.get(leaf);
-    if (!r) racks.set(leaf, (r = { hosts: [], blocks: [] }));
+    if (!r) racks.set(leaf, (r = { base: group.cidr.base, prefix: group.cidr.prefix, hosts: [], blocks: [] }));
     r.hosts.push(name);
   }
   for (const b of state.blocks.values()) racks.get(b.value.group)?.blocks.push(b);
   return racks;
 }
 
-/** Node's own-rack table: rack-mates' blocks via their id (1 + index), its own as throw (0); ORTC by the kernel. */
+/**
+ * Node's own-rack table: the rack's group CIDR don't care (its free space
+ * may go anywhere), rack-mates' blocks via their id (1 + index), its own as
+ * throw (0); ORTC by the kernel.
+ */
 function rackTable(k: Kernels, rack: Rack, node: string, ids: Map<string, number>): Uint32Array {
-  const t = new Uint32Array(rack.blocks.length * 3);
-  let i = 0;
+  const t = new Uint32Array(rack.blocks.length * 3 + 3);
+  t[0] = rack.base;
+  t[1] = rack.prefix;
+  t[2] = DONT_CARE;
+  let i = 3;
   for (const b of rack.blocks) {
     t[i++] = b.base;
     t[i++] = b.prefix;
@@ -188,26 +199,30 @@ export async function simulate(s: Scale): Promise<SimResult> {
   let overBound = 0;
   let worstSlack = Number.NEGATIVE_INFINITY;
   let unaggregated = 0;
+  // Entries via each host, summed over its rack-mates' tables.
+  const viaHost = new Map<string, number>();
   const [, tRoutes] = timed(() => {
     for (const r of racks.values()) {
       const ids = new Map(r.hosts.map((h, i) => [h, i + 1] as const));
+      const counts = new Float64Array(r.hosts.length + 1);
       for (const node of r.hosts) {
-        const n = rackTable(k, r, node, ids).length / 3 + (rackCount - 1);
+        const table = rackTable(k, r, node, ids);
+        for (let i = 2; i < table.length; i += 3) counts[table[i]!]!++;
+        const n = table.length / 3 + (rackCount - 1);
         perNode.push(n);
         const bound = r.hosts.length + rackCount;
         if (n > bound) overBound++;
         worstSlack = Math.max(worstSlack, n - bound);
       }
+      r.hosts.forEach((h, i) => viaHost.set(h, counts[i + 1]!));
     }
   });
   for (const r of racks.values()) for (const node of r.hosts) unaggregated += state.blocks.size - (state.blocksByHost.get(node)?.size ?? 0);
-  // Prefixes per host (what its rack-mates route to it).
+  // Routes per host in each rack-mate's table.
   const perHost: number[] = [];
-  for (const [, set] of state.blocksByHost) {
-    const t = new Uint32Array(set.size * 3);
-    let i = 0;
-    for (const b of set) t.set([b.base, b.prefix, 1], (i++) * 3);
-    perHost.push(k.aggregate(t).length / 3);
+  for (const [name, sum] of viaHost) {
+    const mates = rackOf.get(name)!.hosts.length - 1;
+    if (mates > 0) perHost.push(sum / mates);
   }
 
   // ---- rulesets

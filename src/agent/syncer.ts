@@ -34,8 +34,11 @@
  * Concurrency rule: exactly one pass runs at a time; markDirty and
  * requestResync do no I/O and may be called from any callback.
  */
-import { clusterViewOf, natSpec, planRoutes, remoteHostAddresses, routesFromTable, serviceRangeOverlaps, type ReachInfo, type TableSpec } from '../core/agent/index.js';
+import { clusterViewOf, natSpec, ownGroupCidrs, planRoutes, remoteHostAddresses, routesFromTable, serviceRangeOverlaps, type ReachInfo, type TableSpec } from '../core/agent/index.js';
 import type { Problem } from '../core/errors.js';
+import { parseCidr4, type Cidr4 } from '../core/ip.js';
+import type { ReservationRecord, TopologyRecord } from '../core/ipam/types.js';
+import { carveTopology, type CarvedTopology } from '../core/topology/index.js';
 import type { ClusterView, DesiredFirewall } from '../core/firewall/index.js';
 import { aggregate } from '../kernels/pool.js';
 import type { Logger } from '../shared/log.js';
@@ -138,6 +141,8 @@ export class Syncer {
   private lastProblems = '[]';
   /** Host address -> how it is reached; cleared on resync. */
   private reach = new Map<string, ReachInfo>();
+  /** The cached topology record's carving (null: it did not carve), redone only when the record changes. */
+  private carving: { record: TopologyRecord; carved: CarvedTopology | null } | null = null;
   private firewall: DesiredFirewall = EMPTY_FIREWALL;
   private natTable: TableSpec = EMPTY_TABLE;
   private routeCount = 0;
@@ -247,7 +252,9 @@ export class Syncer {
           const found = await drivers.routes.lookupNextHops(addrs);
           for (const [a, info] of found) this.reach.set(a, { gateway: info.gateway, local: info.local });
         }
-        const plan = planRoutes(cache.blocks.values(), cache.hosts, settings.nodeName, this.reach, { multihop: settings.multihop });
+        const dontCare = this.ownGroups();
+        const keepOut = dontCare.length === 0 ? [] : reservedCidrs(cache.reservations.values());
+        const plan = planRoutes(cache.blocks.values(), cache.hosts, settings.nodeName, this.reach, { multihop: settings.multihop, dontCare, keepOut });
         for (const s of plan.skipped) this.o.log.debug({ host: s.host }, `no route to the blocks of host ${JSON.stringify(s.host)}: ${s.reason}`);
         const table = await aggregate(plan.triplets);
         const routes = routesFromTable(table, plan.hops);
@@ -282,6 +289,28 @@ export class Syncer {
       for (const p of parts) this.dirty.add(p);
       this.failed(driver, e as Error, performance.now() - started);
     }
+  }
+
+  /**
+   * This node's leaf groups (one per network), whose free space the route
+   * plan may treat as don't care; none while the topology or our host record
+   * is unknown or the topology does not carve (then routes are exact).
+   */
+  private ownGroups(): Cidr4[] {
+    const { cache, settings } = this.o;
+    const record = cache.topology;
+    const me = cache.hosts.get(settings.nodeName);
+    if (!record || !me) return [];
+    if (this.carving?.record !== record) {
+      let carved: CarvedTopology | null = null;
+      try {
+        carved = carveTopology(record.input);
+      } catch (e) {
+        this.o.log.warn({ err: (e as Error).message }, 'the topology does not carve here: routes are aggregated without don\'t-care space');
+      }
+      this.carving = { record, carved };
+    }
+    return this.carving.carved ? ownGroupCidrs(this.carving.carved, me.groups) : [];
   }
 
   /** Logs policies the renderer had to skip, when that list changes (one bad policy never stops the others). */
@@ -370,4 +399,14 @@ export class Syncer {
     this.retryInMs = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 10_000);
   }
+}
+
+/** The reservations' CIDRs (the daemon validated them; an unreadable one is skipped). */
+function reservedCidrs(records: Iterable<ReservationRecord>): Cidr4[] {
+  const out: Cidr4[] = [];
+  for (const r of records) {
+    const c = parseCidr4(r.cidr);
+    if (c.ok) out.push(c.cidr);
+  }
+  return out;
 }

@@ -1,8 +1,8 @@
 /**
  * The agent's in-memory view of the cluster, fed by the daemon's snapshot
- * and /watch events: the topology's pod networks, hosts, blocks, Romana
- * policies, tenants (namespaces, with labels), endpoints (pods) and
- * Kubernetes NetworkPolicies.
+ * and /watch events: the topology's pod networks, hosts, blocks, address
+ * reservations (kept out of don't-care routing), Romana policies, tenants
+ * (namespaces, with labels), endpoints (pods) and Kubernetes NetworkPolicies.
  *
  * Design: maps keyed as in the store (DESIGN §2). Every record is decoded
  * by the same decoders the daemon uses; a record that does not decode is
@@ -17,7 +17,7 @@
  * events.
  */
 import type { RomanaError } from '../core/errors.js';
-import type { BlockRecord, HostRecord, TopologyRecord } from '../core/ipam/types.js';
+import type { BlockRecord, HostRecord, ReservationRecord, TopologyRecord } from '../core/ipam/types.js';
 import type { RomanaPolicy } from '../core/policy/types.js';
 import { decodeIpamRecord } from '../store/codec.js';
 import {
@@ -38,14 +38,15 @@ export type Part = 'routes' | 'firewall' | 'nat';
 export const ALL_PARTS: readonly Part[] = ['routes', 'firewall', 'nat'];
 
 /** The store prefixes the agent reads (GET /snapshot). */
-export const VIEW_PREFIXES = ['topology', 'hosts/', 'blocks/', 'policies/', 'tenants/', 'endpoints/', 'netpols/'] as const;
+export const VIEW_PREFIXES = ['topology', 'hosts/', 'blocks/', 'reservations/', 'policies/', 'tenants/', 'endpoints/', 'netpols/'] as const;
 
-type Kind = 'topology' | 'host' | 'block' | 'policy' | 'tenant' | 'endpoint' | 'netpol';
+type Kind = 'topology' | 'host' | 'block' | 'reservation' | 'policy' | 'tenant' | 'endpoint' | 'netpol';
 
 const PARTS: Readonly<Record<Kind, readonly Part[]>> = {
   topology: ['nat', 'routes'],
   host: ['routes', 'firewall'],
   block: ['routes', 'firewall'],
+  reservation: ['routes'],
   policy: ['firewall'],
   tenant: ['firewall'],
   endpoint: ['firewall'],
@@ -56,6 +57,7 @@ function kindOf(key: string): Kind | null {
   if (key === 'topology') return 'topology';
   if (key.startsWith('hosts/')) return 'host';
   if (key.startsWith('blocks/')) return 'block';
+  if (key.startsWith('reservations/')) return 'reservation';
   if (key.startsWith(POLICIES_PREFIX)) return 'policy';
   if (key.startsWith(TENANTS_PREFIX)) return 'tenant';
   if (key.startsWith(ENDPOINTS_PREFIX)) return 'endpoint';
@@ -71,6 +73,8 @@ export class ClusterCache {
   readonly hosts = new Map<string, HostRecord>();
   /** store key -> block */
   readonly blocks = new Map<string, BlockRecord>();
+  /** store key -> reservation */
+  readonly reservations = new Map<string, ReservationRecord>();
   /** store key -> policy */
   readonly policies = new Map<string, RomanaPolicy>();
   /** tenant name -> record */
@@ -89,7 +93,7 @@ export class ClusterCache {
   /** Replaces everything with a snapshot; returns the parts to recompute (all). */
   load(records: ReadonlyArray<{ key: string; value: unknown }>, revision: number): Set<Part> {
     this.topology = null;
-    for (const m of [this.hosts, this.blocks, this.policies, this.tenants, this.endpoints, this.netpols]) m.clear();
+    for (const m of [this.hosts, this.blocks, this.reservations, this.policies, this.tenants, this.endpoints, this.netpols]) m.clear();
     this.corrupt.clear();
     for (const r of records) this.put(r.key, r.value);
     this.revision = revision;
@@ -131,6 +135,9 @@ export class ClusterCache {
         case 'block':
           this.blocks.set(key, decodeIpamRecord(key, text) as BlockRecord);
           break;
+        case 'reservation':
+          this.reservations.set(key, decodeIpamRecord(key, text) as ReservationRecord);
+          break;
         case 'policy':
           this.policies.set(key, decodePolicyRecord(key, text));
           break;
@@ -166,6 +173,9 @@ export class ClusterCache {
         break;
       case 'block':
         this.blocks.delete(key);
+        break;
+      case 'reservation':
+        this.reservations.delete(key);
         break;
       case 'policy':
         this.policies.delete(key);

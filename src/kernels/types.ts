@@ -25,6 +25,14 @@ export const KERNEL_STATUS = {
 export const NO_NEXT_HOP = 0xffffffff;
 
 /**
+ * The same reserved id as an aggregation *input*: "don't care". Addresses
+ * whose longest match is such an entry may be routed via any next hop or
+ * left unrouted; the kernel uses that freedom to need fewer entries (e.g.
+ * the unallocated rest of a prefix group). It never appears in an output.
+ */
+export const DONT_CARE = NO_NEXT_HOP;
+
+/**
  * Carving outcome. `bases[i]`/`prefixes[i]` belong to node i of the pre-order
  * child-count tree. Errors name a node index: for 'too-small' the node whose
  * children would need a prefix longer than allowed; for 'malformed' the first
@@ -84,7 +92,12 @@ export interface Kernels {
   setRun(bitmap: Uint32Array, nbits: number, start: number, len: number): number;
   /** Clears bits [start, start+len) in place; returns how many were used before. */
   clearRun(bitmap: Uint32Array, nbits: number, start: number, len: number): number;
-  /** Minimal LPM table with identical forwarding, sorted by (address, length). */
+  /**
+   * Minimal LPM table with identical forwarding, sorted by (address, length).
+   * Entries with next hop DONT_CARE mark space whose forwarding is free:
+   * the table then forwards every other routed address as the input does,
+   * routes nothing the input leaves unrouted, and is minimal under that.
+   */
   aggregate(routes: RouteTriplets): RouteTriplets;
   /** Fewest insert/replace/delete ops turning `actual` into `desired`. */
   diffRules(actual: Uint32Array, desired: Uint32Array, maxEdits?: number): RuleDiff;
@@ -130,7 +143,6 @@ export function checkRoutes(routes: RouteTriplets): void {
   if (routes.length / 3 > 1 << 24) throw new RangeError(`Route triplets: more than 2^24 routes`);
   for (let i = 0; i < routes.length; i += 3) {
     if (routes[i + 1]! > 32) throw new RangeError(`Route ${i / 3}: prefix length ${routes[i + 1]} > 32`);
-    if (routes[i + 2] === NO_NEXT_HOP) throw new RangeError(`Route ${i / 3}: next hop 0xFFFFFFFF is reserved`);
   }
 }
 

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { normalizeMember, parseIpsetSave, tempName, TEMP_PREFIX } from '../../src/agent/drivers/ipset.js';
 import { countRules, parseIptablesSave } from '../../src/agent/drivers/iptables_save.js';
 import { ClusterCache } from '../../src/agent/view.js';
-import { clusterViewOf, MASQ_CHAIN, natSpec, planRoutes, remoteHostAddresses, routesFromTable, serviceRangeOverlaps, type ReachInfo } from '../../src/core/agent/index.js';
+import { clusterViewOf, DONT_CARE_HOP, MASQ_CHAIN, natSpec, ownGroupCidrs, planRoutes, remoteHostAddresses, routesFromTable, serviceRangeOverlaps, THROW_HOP, type ReachInfo } from '../../src/core/agent/index.js';
+import { cidr } from '../../src/core/ip.js';
+import { carveTopology } from '../../src/core/topology/index.js';
+import { DONT_CARE } from '../../src/kernels/types.js';
+import { lookup } from '../kernels/helpers.js';
 import { ruleHash } from '../../src/core/firewall/names.js';
 import { aggregate } from '../../src/kernels/pool.js';
 
@@ -59,6 +63,85 @@ describe('planRoutes and routesFromTable', () => {
     const multi = planRoutes(blocks, hosts, 'a', reach, { multihop: true });
     expect(multi.hops).toEqual([null, '10.0.0.2', '10.0.0.254']);
     expect(routesFromTable(await aggregate(multi.triplets), multi.hops)).toContainEqual({ dst: '10.1.0.24/29', via: '10.0.0.254' });
+  });
+});
+
+describe('planRoutes with don\'t-care groups', () => {
+  const hosts = new Map(
+    [
+      ['a', '10.0.0.1'],
+      ['b', '10.0.0.2'],
+      ['c', '192.168.1.3'],
+      ['e', '10.0.0.5'],
+    ].map(([n, ip]) => [n!, { name: n!, ip: ip! }]),
+  );
+  const reach = new Map<string, ReachInfo>([
+    ['10.0.0.2', { gateway: null, local: false }],
+    ['192.168.1.3', { gateway: '10.0.0.254', local: false }],
+    ['10.0.0.5', { gateway: null, local: false }],
+  ]);
+  const b = (c: string, host: string) => ({ cidr: c, host, tenant: 't', segment: '' });
+  const group = cidr('10.1.0.0/24');
+  // a (this node) and b share the group; c's block sits in it but c is behind a gateway; e is another group's.
+  const blocks = [b('10.1.0.0/29', 'b'), b('10.1.0.8/29', 'a'), b('10.1.0.16/29', 'b'), b('10.1.0.24/29', 'c'), b('10.1.0.48/29', 'a'), b('10.2.0.0/29', 'e')];
+
+  it('keeps reservations inside the group out (throw), ignores those elsewhere', async () => {
+    const keepOut = [cidr('10.1.0.64/28'), cidr('10.3.0.0/24')];
+    const plan = planRoutes(blocks, hosts, 'a', reach, { multihop: false, dontCare: [group], keepOut });
+    expect(Array.from(plan.triplets.subarray(3, 6))).toEqual([cidr('10.1.0.64/28').base, 28, THROW_HOP]);
+    expect(plan.triplets.length).toBe(3 * (1 + 1 + blocks.length)); // group, one reservation, every block (c's as throw)
+    const table = await aggregate(plan.triplets);
+    for (let o = 0; o < 16; o++) expect(lookup(table, cidr('10.1.0.64/28').base + o)).toBe(THROW_HOP);
+    expect(planRoutes(blocks, hosts, 'a', reach, { multihop: false, keepOut }).triplets).toEqual(planRoutes(blocks, hosts, 'a', reach, { multihop: false }).triplets);
+  });
+
+  it('the hop id matches the kernel\'s DONT_CARE', () => {
+    expect(DONT_CARE_HOP).toBe(DONT_CARE);
+  });
+
+  it('marks the group don\'t care first, throws local blocks and skipped hosts\' blocks inside it', () => {
+    const plan = planRoutes(blocks, hosts, 'a', reach, { multihop: false, dontCare: [group] });
+    expect(Array.from(plan.triplets.subarray(0, 3))).toEqual([group.base, 24, DONT_CARE_HOP]);
+    expect(Array.from(plan.triplets.subarray(12, 15))).toEqual([cidr('10.1.0.24/29').base, 29, THROW_HOP]);
+    expect(plan.skipped.map((s) => s.host)).toEqual(['c']);
+  });
+
+  it('needs fewer routes, and forwards every local, skipped and remote block as the exact plan does', async () => {
+    const exact = planRoutes(blocks, hosts, 'a', reach, { multihop: false });
+    const plan = planRoutes(blocks, hosts, 'a', reach, { multihop: false, dontCare: [group] });
+    const exactTable = await aggregate(exact.triplets);
+    const table = await aggregate(plan.triplets);
+    expect(table.length).toBeLessThan(exactTable.length);
+    expect(plan.hops).toEqual(exact.hops);
+    const asRoute = (t: Uint32Array, a: number): string => {
+      const hop = lookup(t, a);
+      return hop === DONT_CARE ? 'main' : (plan.hops[hop] ?? 'main'); // throw and no route both fall through to main
+    };
+    for (const blk of blocks) {
+      const c = cidr(blk.cidr);
+      for (let o = 0; o < 8; o++) expect(asRoute(table, c.base + o)).toBe(asRoute(exactTable, c.base + o));
+    }
+    // Every local pod address falls through to main even under an aggregate.
+    for (const local of ['10.1.0.8/29', '10.1.0.48/29']) for (let o = 0; o < 8; o++) expect(lookup(table, cidr(local).base + o)).toBe(THROW_HOP);
+    // Nothing outside the group and the blocks is routed.
+    expect(lookup(table, cidr('10.1.1.0/32').base)).toBe(DONT_CARE);
+    expect(lookup(table, cidr('10.2.0.8/32').base)).toBe(DONT_CARE);
+  });
+});
+
+describe('ownGroupCidrs', () => {
+  const carved = carveTopology({
+    networks: [{ name: 'pods', cidr: '10.112.0.0/16', block_mask: 29 }, { name: 'more', cidr: '10.120.0.0/16', block_mask: 29 }],
+    topologies: [{ networks: ['pods', 'more'], map: [{ name: 'r0', groups: [] }, { name: 'r1', groups: [] }, { name: 'r2', groups: [] }] }],
+  });
+
+  it('finds the leaf of every network the host was placed in', () => {
+    expect(ownGroupCidrs(carved, { pods: '/1', more: '/2' })).toEqual([cidr('10.112.64.0/18'), cidr('10.120.128.0/18')]);
+  });
+
+  it('leaves out unknown networks, unknown paths, padding and non-leaf groups', () => {
+    expect(ownGroupCidrs(carved, { gone: '/0', pods: '/7', more: '/3' })).toEqual([]);
+    expect(ownGroupCidrs(carved, { pods: '/' })).toEqual([]);
   });
 });
 
@@ -160,6 +243,12 @@ describe('ClusterCache', () => {
     expect(c.apply({ revision: 10, type: 'put', key: 'addresses/p', value: {} })).toEqual([]);
     expect(c.apply({ revision: 11, type: 'delete', key: 'endpoints/prod/web', value: null })).toEqual(['firewall']);
     expect(c.apply({ revision: 12, type: 'put', key: 'topology', value: topology })).toEqual(['nat', 'routes']);
+    // Reservations only shape routes (kept out of don't-care space).
+    const reservation = { schema: 1, network: 'n', cidr: '10.112.1.0/28' };
+    expect(c.apply({ revision: 12, type: 'put', key: 'reservations/n/10.112.1.0/28', value: reservation })).toEqual(['routes']);
+    expect([...c.reservations.values()]).toEqual([reservation]);
+    expect(c.apply({ revision: 12, type: 'delete', key: 'reservations/n/10.112.1.0/28', value: null })).toEqual(['routes']);
+    expect(c.reservations.size).toBe(0);
     expect(c.revision).toBe(12);
     expect(c.endpoints.size).toBe(0);
     expect(c.hosts.size).toBe(2);

@@ -6,6 +6,6 @@
  */
 export * from './types.js';
 export { natSpec, chainOf, MASQ_CHAIN } from './nat.js';
-export { planRoutes, routesFromTable, remoteHostAddresses, THROW_HOP, type ReachInfo, type RoutePlan } from './routes.js';
+export { planRoutes, routesFromTable, remoteHostAddresses, ownGroupCidrs, THROW_HOP, DONT_CARE_HOP, type ReachInfo, type RoutePlan } from './routes.js';
 export { clusterViewOf, type ViewRecords } from './cluster_view.js';
 export { serviceRangeOverlaps } from './checks.js';

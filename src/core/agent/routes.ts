@@ -13,10 +13,29 @@
  * Hosts reached through a gateway (not on a shared link) are skipped unless
  * `multihop`, in which case their blocks go via that gateway. Hosts with no
  * known route, with our own IP, or unknown to the host list are skipped and
- * reported. Pure.
+ * reported.
+ *
+ * Don't care (issue 9's bound "hosts in the group + groups"): the free space
+ * of this node's own prefix groups (`dontCare`, see ownGroupCidrs) holds no
+ * pod, so it may be routed anywhere; the plan marks those groups DONT_CARE
+ * and lets the kernel use the freedom (a host's scattered blocks become one
+ * or two prefixes). What must not change keeps an exact entry inside that
+ * space: our own blocks stay `throw` — the kernel forwards every specified
+ * address exactly, so each local pod still falls through to `main` however
+ * wide an aggregate around it is — and a skipped host's block or an
+ * address reservation (`keepOut`: addresses the operator keeps from the
+ * IPAM, possibly in use by something else) inside it gets `throw` too, so
+ * it still leaves this table as it did when it had no route here. A block allocated after the plan was computed may sit under
+ * an aggregate until the next sync; the CNI ADD waits for that sync.
+ * Pure.
  */
-import { formatCidr, parseCidr4, parseIPv4 } from '../ip.js';
+import { formatCidr, parseCidr4, parseIPv4, prefixMask, type Cidr4 } from '../ip.js';
+import { findGroup } from '../topology/carve.js';
+import type { CarvedTopology } from '../topology/types.js';
 import type { BlockLike, DesiredRoute, HostLike } from './types.js';
+
+/** The aggregation kernel's "don't care" next hop (src/kernels/types.ts DONT_CARE; core does not import kernels). */
+export const DONT_CARE_HOP = 0xffffffff;
 
 export interface ReachInfo {
   /** Gateway on the way to the host, or null when it is on a connected link. */
@@ -37,17 +56,29 @@ export interface RoutePlan {
 /** Next-hop id 0 is always "throw" (local blocks). */
 export const THROW_HOP = 0;
 
+const within = (c: Cidr4, g: Cidr4): boolean => c.prefix >= g.prefix && ((c.base ^ g.base) & prefixMask(g.prefix)) === 0;
+
 export function planRoutes(
   blocks: Iterable<BlockLike>,
   hosts: ReadonlyMap<string, HostLike>,
   node: string,
   reach: ReadonlyMap<string, ReachInfo>,
-  opts: { multihop: boolean },
+  opts: { multihop: boolean; dontCare?: readonly Cidr4[]; keepOut?: readonly Cidr4[] },
 ): RoutePlan {
   const hops: Array<string | null> = [null];
   const hopIds = new Map<string, number>();
   const skipped = new Map<string, string>();
-  const out: number[] = [];
+  const dontCare = opts.dontCare ?? [];
+  // Don't-care prefixes first: a block equal to one of them comes later and wins.
+  const out: number[] = dontCare.flatMap((g) => [g.base, g.prefix, DONT_CARE_HOP]);
+  const keep = (c: Cidr4): void => {
+    if (dontCare.some((g) => within(c, g))) out.push(c.base, c.prefix, THROW_HOP);
+  };
+  for (const c of opts.keepOut ?? []) keep(c);
+  const skip = (c: Cidr4, host: string, reason: string): void => {
+    skipped.set(host, reason);
+    keep(c);
+  };
   for (const b of blocks) {
     const c = parseCidr4(b.cidr);
     if (!c.ok) continue;
@@ -57,22 +88,22 @@ export function planRoutes(
     } else {
       const h = hosts.get(b.host);
       if (!h || parseIPv4(h.ip) === null) {
-        skipped.set(b.host, 'host unknown or without an IPv4 address');
+        skip(c.cidr, b.host, 'host unknown or without an IPv4 address');
         continue;
       }
       const r = reach.get(h.ip);
       if (!r) {
-        skipped.set(b.host, `no route to its address ${h.ip}`);
+        skip(c.cidr, b.host, `no route to its address ${h.ip}`);
         continue;
       }
       if (r.local) {
-        skipped.set(b.host, `its address ${h.ip} is this node's own`);
+        skip(c.cidr, b.host, `its address ${h.ip} is this node's own`);
         continue;
       }
       let via = h.ip;
       if (r.gateway !== null) {
         if (!opts.multihop) {
-          skipped.set(b.host, `${h.ip} is reached through gateway ${r.gateway} (not on a shared link; use --multihop to route via the gateway)`);
+          skip(c.cidr, b.host, `${h.ip} is reached through gateway ${r.gateway} (not on a shared link; use --multihop to route via the gateway)`);
           continue;
         }
         via = r.gateway;
@@ -88,6 +119,22 @@ export function planRoutes(
     out.push(c.cidr.base, c.cidr.prefix, hop);
   }
   return { triplets: Uint32Array.from(out), hops, skipped: [...skipped].map(([host, reason]) => ({ host, reason })) };
+}
+
+/**
+ * The CIDRs of the leaf groups a host was placed in (its record's `groups`:
+ * network name → group path), from the carved topology: the space the agent
+ * may hand planRoutes as don't care. Unknown networks or paths (a topology
+ * change racing the host record) are left out, which only costs aggregation.
+ */
+export function ownGroupCidrs(carved: CarvedTopology, groups: Readonly<Record<string, string>>): Cidr4[] {
+  const out: Cidr4[] = [];
+  for (const [network, path] of Object.entries(groups)) {
+    const net = carved.networks.find((n) => n.name === network);
+    const g = net && findGroup(net, path);
+    if (g && g.leaf && !g.padding) out.push(g.cidr);
+  }
+  return out;
 }
 
 export function routesFromTable(table: Uint32Array, hops: ReadonlyArray<string | null>): DesiredRoute[] {
