@@ -37,13 +37,15 @@
  * deterministic: policies in model order, sets and chains sorted, members
  * sorted numerically; the same view renders the same hashes. Pure.
  */
-import { cidr as trustedCidr, cidrContains, formatCidr, formatIPv4, type Cidr4 } from '../ip.js';
+import type { Cidr4 } from '../ip.js';
 import { compilePolicies, DEFAULT_SEGMENT_LABEL, type CompileOptions } from './compile.js';
+import { formatMembers, host } from './members.js';
 import type { AddressSet, ClusterView, Direction, L4Protocol, ModelPolicy, PolicyModel, PortMatch, TargetSet } from './model.js';
 import { CHAIN, jumpHash, policyChainName, ruleHash, SET, setName } from './names.js';
+import { ViewSource, type RenderSource } from './render_source.js';
 import { selectorKey } from './selector.js';
 import type { DesiredChain, DesiredFirewall, DesiredIpset, DesiredJump, DesiredRule } from './types.js';
-import { indexView, namedPortOf, scopeKey, type IndexedPod, type ViewIndex } from './view_index.js';
+import { indexView, namedPortOf, scopeKey, type IndexedPod } from './view_index.js';
 
 export const DEFAULT_VETH_MATCH = 'romana+';
 
@@ -82,8 +84,16 @@ function compiledModel(view: ClusterView, segmentLabel: string): PolicyModel {
  * compiled model. The segment label is the model's.
  */
 export function renderModel(model: PolicyModel, view: Pick<ClusterView, 'namespaces' | 'pods' | 'blocks'>, node: string, opts: Pick<RenderOptions, 'vethMatch'> = {}): DesiredFirewall {
-  const r = new NodeRenderer(indexView(view, model.segmentLabel), node, opts.vethMatch ?? DEFAULT_VETH_MATCH);
-  return r.render(model);
+  return renderFromSource(model, new ViewSource(indexView(view, model.segmentLabel)), node, opts.vethMatch ?? DEFAULT_VETH_MATCH);
+}
+
+/**
+ * Renders `node` with lookups answered by `source` (render_source.ts), and
+ * chains built by `chain` (FirewallCluster passes a memoized chainOf: most
+ * nodes share most chains).
+ */
+export function renderFromSource(model: PolicyModel, source: RenderSource, node: string, veth: string, chain: typeof chainOf = chainOf): DesiredFirewall {
+  return new NodeRenderer(source, node, veth, chain).render(model);
 }
 
 type Side = 'src' | 'dst';
@@ -99,24 +109,23 @@ interface LocalTarget {
 
 class NodeRenderer {
   private readonly sets = new Map<string, DesiredIpset>();
-  private readonly localPods: readonly IndexedPod[];
 
   constructor(
-    private readonly idx: ViewIndex,
+    private readonly src: RenderSource,
     private readonly node: string,
     private readonly veth: string,
-  ) {
-    this.localPods = idx.podsByNode.get(node) ?? [];
-  }
+    private readonly chainOf: (name: string, specs: readonly string[]) => DesiredChain,
+  ) {}
 
   render(model: PolicyModel): DesiredFirewall {
+    const chainOf = this.chainOf;
     const ingressDispatch: string[] = [];
     const egressDispatch: string[] = [];
     const hostDispatch: string[] = [];
     const isolated: Record<Direction, Cidr4[]> = { ingress: [], egress: [] };
     const policyChains: DesiredChain[] = [];
 
-    for (const p of model.policies) {
+    for (const p of this.src.candidatePolicies(model, this.node)) {
       const targets = p.targets.map((t) => this.localTarget(t, p.direction)).filter((t): t is LocalTarget => t !== null);
       if (targets.length === 0) continue;
       const host = p.targets.some((t) => t.kind === 'host');
@@ -163,15 +172,15 @@ class NodeRenderer {
       case 'host':
         return { match: '', members: [], pods: [] };
       case 'pods': {
-        const pods = this.idx.podsIn(t.namespaces, t.pods).filter((p) => p.pod.node === this.node);
+        const pods = this.src.localPodsIn(this.node, t.namespaces, t.pods);
         if (pods.length === 0) return null;
         const name = setName('l', `${scopeKey(t.namespaces)}\0${selectorKey(t.pods)}`);
         this.addSet(name, 'hash:ip', () => pods.map((p) => host(p.ip)));
         return { match: `-m set --match-set ${name} ${side}`, members: pods.map((p) => host(p.ip)), pods };
       }
       case 'tenant': {
-        const pods = this.idx.tenantPods(t.tenant, t.segment).filter((p) => p.pod.node === this.node);
-        const blocks = this.idx.tenantBlocks(t.tenant, t.segment).filter((b) => b.block.host === this.node);
+        const pods = this.src.localTenantPods(this.node, t.tenant, t.segment);
+        const blocks = this.src.localTenantBlocks(this.node, t.tenant, t.segment);
         if (pods.length === 0 && blocks.length === 0) return null;
         const members = [...blocks.map((b) => b.cidr), ...pods.map((p) => host(p.ip))];
         const name = setName('k', tenantMeaning(t.tenant, t.segment));
@@ -202,12 +211,12 @@ class NodeRenderer {
         return { addr: '', sets: '' };
       case 'pods': {
         const name = setName('s', `${scopeKey(peer.namespaces)}\0${selectorKey(peer.pods)}`);
-        this.addSet(name, 'hash:ip', () => this.idx.podsIn(peer.namespaces, peer.pods).map((p) => host(p.ip)));
+        this.addShared(name, () => this.src.podSet(name, peer.namespaces, peer.pods));
         return { addr: '', sets: `-m set --match-set ${name} ${side}` };
       }
       case 'tenant': {
         const name = setName('b', tenantMeaning(peer.tenant, peer.segment));
-        this.addSet(name, 'hash:net', () => [...this.idx.tenantBlocks(peer.tenant, peer.segment).map((b) => b.cidr), ...this.idx.tenantPods(peer.tenant, peer.segment).map((p) => host(p.ip))]);
+        this.addShared(name, () => this.src.tenantSet(name, peer.tenant, peer.segment));
         return { addr: '', sets: `-m set --match-set ${name} ${side}` };
       }
       case 'cidr': {
@@ -215,11 +224,11 @@ class NodeRenderer {
         const addr = peer.cidr.endsWith('/0') ? '' : `${side === 'src' ? '-s' : '-d'} ${peer.cidr}`;
         if (peer.except.length === 0) return { addr, sets: '' };
         const name = setName('x', `${peer.cidr}\0${peer.except.join(',')}`);
-        this.addSet(name, 'hash:net', () => peer.except.map(trustedCidr));
+        this.addShared(name, () => this.src.exceptSet(name, peer.except));
         return { addr, sets: `-m set ! --match-set ${name} ${side}` };
       }
       case 'localBlocks': {
-        this.addSet(SET.LOCAL, 'hash:net', () => [...this.idx.blocks.filter((b) => b.block.host === this.node).map((b) => b.cidr), ...this.localPods.map((p) => host(p.ip))]);
+        this.addSet(SET.LOCAL, 'hash:net', () => [...this.src.localBlocks(this.node).map((b) => b.cidr), ...this.src.localPods(this.node).map((p) => host(p.ip))]);
         return { addr: '', sets: `-m set --match-set ${SET.LOCAL} ${side}` };
       }
     }
@@ -262,7 +271,6 @@ class NodeRenderer {
    * local pods (the destination is one of ours), for egress every pod.
    */
   private namedPortMatches(np: { protocol: L4Protocol; name: string }, direction: Direction, targetPods: readonly IndexedPod[]): Array<{ proto: string; sets: string }> {
-    const byNumber = this.idx.namedPort(np.protocol, np.name);
     let numbers: number[];
     if (direction === 'ingress') {
       const set = new Set<number>();
@@ -271,51 +279,32 @@ class NodeRenderer {
         if (n !== undefined) set.add(n);
       }
       numbers = [...set];
-    } else numbers = [...byNumber.keys()];
+    } else numbers = [...this.src.namedPortNumbers(np.protocol, np.name)];
     const role = direction === 'ingress' ? 'm' : 'n';
     return numbers
       .sort((a, b) => a - b)
       .map((n) => {
         const name = setName(role, `${np.protocol}\0${np.name}\0${n}`);
-        const pods = byNumber.get(n) ?? [];
-        this.addSet(name, 'hash:ip', () => (direction === 'ingress' ? pods.filter((p) => p.pod.node === this.node) : pods).map((p) => host(p.ip)));
+        if (direction === 'ingress') this.addSet(name, 'hash:ip', () => this.src.localNamedPods(this.node, np.protocol, np.name, n).map((p) => host(p.ip)));
+        else this.addShared(name, () => this.src.namedSet(name, np.protocol, np.name, n));
         return { proto: `-p ${np.protocol} -m ${np.protocol} --dport ${n}`, sets: `-m set --match-set ${name} dst` };
       });
   }
 
-  /** Declares a set once; `members` is only evaluated the first time (many rules share a set). */
+  /** Declares a node-local set once; `members` is only evaluated the first time (many rules share a set). */
   private addSet(name: string, type: DesiredIpset['type'], members: () => readonly Cidr4[]): void {
     if (this.sets.has(name)) return;
     this.sets.set(name, { name, type, members: formatMembers(members(), type) });
   }
-}
 
-function tenantMeaning(tenant: string, segment: string | undefined): string {
-  return segment === undefined ? `tenant\0${tenant}` : `tenant\0${tenant}\0segment\0${segment}`;
-}
-
-function host(ip: number): Cidr4 {
-  return { base: ip, prefix: 32 };
-}
-
-/**
- * Members sorted by address then prefix, without duplicates and, in a
- * hash:net set, without entries inside another entry (a pod's /32 inside
- * its block): fewer members, same matches. Written as ipset save prints
- * them (a hash:net /32 as a bare address), so the agent can compare with
- * what it reads back.
- */
-function formatMembers(members: readonly Cidr4[], type: DesiredIpset['type']): string[] {
-  // Sorted this way, a covering network comes before everything it covers.
-  const sorted = [...members].sort((a, b) => a.base - b.base || a.prefix - b.prefix);
-  const out: string[] = [];
-  let cover: Cidr4 | undefined;
-  for (const m of sorted) {
-    if (cover && cidrContains(cover, m)) continue;
-    cover = m;
-    out.push(type === 'hash:ip' || m.prefix === 32 ? formatIPv4(m.base) : formatCidr(m));
+  /** Declares a cluster-wide set once; the source may hand every node the same object. */
+  private addShared(name: string, set: () => DesiredIpset): void {
+    if (!this.sets.has(name)) this.sets.set(name, set());
   }
-  return out;
+}
+
+export function tenantMeaning(tenant: string, segment: string | undefined): string {
+  return segment === undefined ? `tenant\0${tenant}` : `tenant\0${tenant}\0segment\0${segment}`;
 }
 
 function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
@@ -362,7 +351,7 @@ function unique(specs: string[]): string[] {
   return [...new Set(specs.map((s) => s.trim()))];
 }
 
-function chainOf(name: string, specs: readonly string[]): DesiredChain {
+export function chainOf(name: string, specs: readonly string[]): DesiredChain {
   const rules: DesiredRule[] = [];
   let prev = '';
   for (const spec of specs) {
