@@ -21,8 +21,8 @@
  *   DesiredIpset object goes to every node; after that it is maintained per
  *   pod (set_delta.ts). Tenant sets, hash:net with blocks covering pods, are
  *   rebuilt and diffed instead (O(tenant) per change; Romana tenants only).
- * - Chains are memoized by content: most nodes share most chains, and a
- *   rule hash costs a SHA-256.
+ * - What does not depend on the node is rendered once (render_memo.ts):
+ *   chains by content, policies without named ports or `peer: local`.
  * - Each render records which cluster-wide sets (and named-port number
  *   lists) the node used, so a change can name the nodes it concerns:
  *   `nodesUsing(set)` for member deltas, `FirewallDelta.nodes` for nodes
@@ -44,11 +44,12 @@ import type { RomanaPolicy } from '../policy/index.js';
 import { compilePolicies, DEFAULT_SEGMENT_LABEL } from './compile.js';
 import { formatMembers, host } from './members.js';
 import type { BlockInfo, ClusterView, L4Protocol, ModelPolicy, NamespaceScope, PodInfo, PolicyModel, TargetSet } from './model.js';
-import { chainOf, DEFAULT_VETH_MATCH, renderFromSource, type RenderOptions } from './render.js';
+import { DEFAULT_VETH_MATCH, renderFromSource, type RenderOptions } from './render.js';
+import { RenderMemo } from './render_memo.js';
 import type { RenderSource } from './render_source.js';
 import { selectorKey, selectorMatches, type LabelSelector } from './selector.js';
 import { CountedAddresses, DeltaCollector, type IpsetDelta } from './set_delta.js';
-import type { DesiredChain, DesiredFirewall, DesiredIpset } from './types.js';
+import type { DesiredFirewall, DesiredIpset } from './types.js';
 import { NAMESPACE_NAME_LABEL, namedPortOf, scopeKey, type IndexedBlock, type IndexedPod } from './view_index.js';
 
 export type { IpsetDelta } from './set_delta.js';
@@ -109,9 +110,6 @@ interface TenantSetEntry {
   set: DesiredIpset;
 }
 
-/** Bound on memoized chains; past it the memo starts over (a long-lived model must not grow without end). */
-const CHAIN_MEMO_LIMIT = 100_000;
-
 export class FirewallCluster implements RenderSource {
   readonly segmentLabel: string;
   private readonly veth: string;
@@ -147,17 +145,7 @@ export class FirewallCluster implements RenderSource {
   /** node → its last render's dependencies. */
   private readonly nodeDeps = new Map<string, Set<string>>();
   private recording: Set<string> | null = null;
-  private readonly chains = new Map<string, DesiredChain>();
-  private readonly chain = (name: string, specs: readonly string[]): DesiredChain => {
-    const key = `${name}\n${specs.join('\n')}`;
-    let c = this.chains.get(key);
-    if (!c) {
-      if (this.chains.size >= CHAIN_MEMO_LIMIT) this.chains.clear();
-      c = chainOf(name, specs);
-      this.chains.set(key, c);
-    }
-    return c;
-  };
+  private readonly memo = new RenderMemo();
 
   constructor(view: ClusterView, opts: RenderOptions = {}) {
     this.segmentLabel = opts.segmentLabel ?? DEFAULT_SEGMENT_LABEL;
@@ -176,7 +164,7 @@ export class FirewallCluster implements RenderSource {
     this.recording = deps;
     let fw: DesiredFirewall;
     try {
-      fw = renderFromSource(this.model, this, node, this.veth, this.chain);
+      fw = renderFromSource(this.model, this, node, this.veth, this.memo);
     } finally {
       this.recording = null;
     }

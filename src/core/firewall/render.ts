@@ -41,10 +41,12 @@ import type { Cidr4 } from '../ip.js';
 import { compilePolicies, DEFAULT_SEGMENT_LABEL, type CompileOptions } from './compile.js';
 import { formatMembers, host } from './members.js';
 import type { AddressSet, ClusterView, Direction, L4Protocol, ModelPolicy, PolicyModel, PortMatch, TargetSet } from './model.js';
-import { CHAIN, jumpHash, policyChainName, ruleHash, SET, setName } from './names.js';
+import { chainOf } from './chains.js';
+import { CHAIN, jumpHash, policyChainName, SET, setName } from './names.js';
+import type { RenderMemo } from './render_memo.js';
 import { ViewSource, type RenderSource } from './render_source.js';
 import { selectorKey } from './selector.js';
-import type { DesiredChain, DesiredFirewall, DesiredIpset, DesiredJump, DesiredRule } from './types.js';
+import type { DesiredChain, DesiredFirewall, DesiredIpset, DesiredJump } from './types.js';
 import { indexView, namedPortOf, scopeKey, type IndexedPod } from './view_index.js';
 
 export const DEFAULT_VETH_MATCH = 'romana+';
@@ -88,17 +90,20 @@ export function renderModel(model: PolicyModel, view: Pick<ClusterView, 'namespa
 }
 
 /**
- * Renders `node` with lookups answered by `source` (render_source.ts), and
- * chains built by `chain` (FirewallCluster passes a memoized chainOf: most
- * nodes share most chains).
+ * Renders `node` with lookups answered by `source` (render_source.ts).
+ * `memo` (render_memo.ts), from a caller rendering many nodes of one model,
+ * keeps what does not depend on the node: chains by content, the rules of
+ * policies without named ports or `peer: local`, rule port matches.
  */
-export function renderFromSource(model: PolicyModel, source: RenderSource, node: string, veth: string, chain: typeof chainOf = chainOf): DesiredFirewall {
-  return new NodeRenderer(source, node, veth, chain).render(model);
+export function renderFromSource(model: PolicyModel, source: RenderSource, node: string, veth: string, memo?: RenderMemo): DesiredFirewall {
+  return new NodeRenderer(source, node, veth, memo).render(model);
 }
 
 type Side = 'src' | 'dst';
 
 interface LocalTarget {
+  /** The node-local target set, "" for the host. */
+  readonly set: string;
   /** The dispatch match (`-m set --match-set … dst|src`), "" for the host. */
   readonly match: string;
   /** Members (pods as /32, blocks) for the isolation set. */
@@ -107,38 +112,55 @@ interface LocalTarget {
   readonly pods: readonly IndexedPod[];
 }
 
+/** A target's part on the node being rendered: its pods and isolation members (policies often share a target). */
+interface LocalPart {
+  readonly members: readonly Cidr4[];
+  readonly pods: readonly IndexedPod[];
+}
+
 class NodeRenderer {
   private readonly sets = new Map<string, DesiredIpset>();
+  /** target set name → its local part (null: nothing on this node), for this render. */
+  private readonly local = new Map<string, LocalPart | null>();
 
   constructor(
     private readonly src: RenderSource,
     private readonly node: string,
     private readonly veth: string,
-    private readonly chainOf: (name: string, specs: readonly string[]) => DesiredChain,
+    private readonly memo: RenderMemo | undefined,
   ) {}
 
+  private chainOf(name: string, specs: readonly string[]): DesiredChain {
+    return this.memo ? this.memo.chain(name, specs) : chainOf(name, specs);
+  }
+
   render(model: PolicyModel): DesiredFirewall {
-    const chainOf = this.chainOf;
+    const chainOf = (name: string, specs: readonly string[]): DesiredChain => this.chainOf(name, specs);
     const ingressDispatch: string[] = [];
     const egressDispatch: string[] = [];
     const hostDispatch: string[] = [];
     const isolated: Record<Direction, Cidr4[]> = { ingress: [], egress: [] };
+    // A target set isolates its members once, however many policies share it.
+    const isolatedBy: Record<Direction, Set<string>> = { ingress: new Set(), egress: new Set() };
     const policyChains: DesiredChain[] = [];
 
     for (const p of this.src.candidatePolicies(model, this.node)) {
       const targets = p.targets.map((t) => this.localTarget(t, p.direction)).filter((t): t is LocalTarget => t !== null);
       if (targets.length === 0) continue;
       const host = p.targets.some((t) => t.kind === 'host');
-      const kind = host ? 'H' : p.direction === 'ingress' ? 'I' : 'E';
-      const chain = policyChainName(p.key, kind);
+      const chain = this.chainName(p, host);
       const action = p.direction === 'egress' ? CHAIN.EGRESS_OK : 'ACCEPT';
-      const targetPods = targets.flatMap((t) => t.pods);
-      policyChains.push(chainOf(chain, this.policyRules(p, action, targetPods)));
+      // Not flatMap: this runs per policy per node, and one target is the common case.
+      const targetPods = targets.length === 1 ? targets[0]!.pods : targets.reduce<IndexedPod[]>((acc, t) => (acc.push(...t.pods), acc), []);
+      policyChains.push(this.policyChain(p, chain, action, targetPods));
       for (const t of targets) {
         if (host && t.match === '') hostDispatch.push(`-j ${chain}`);
         else if (p.direction === 'ingress') ingressDispatch.push(`${t.match} -j ${chain}`);
         else egressDispatch.push(`${t.match} -j ${chain}`);
-        if (t.match !== '') isolated[p.direction].push(...t.members);
+        if (t.match !== '' && !isolatedBy[p.direction].has(t.set)) {
+          isolatedBy[p.direction].add(t.set);
+          isolated[p.direction].push(...t.members);
+        }
       }
     }
 
@@ -167,31 +189,78 @@ class NodeRenderer {
 
   /** The target's local part, or null when it has nothing on this node. */
   private localTarget(t: TargetSet, direction: Direction): LocalTarget | null {
-    const side: Side = direction === 'ingress' ? 'dst' : 'src';
-    switch (t.kind) {
-      case 'host':
-        return { match: '', members: [], pods: [] };
-      case 'pods': {
-        const pods = this.src.localPodsIn(this.node, t.namespaces, t.pods);
-        if (pods.length === 0) return null;
-        const name = setName('l', `${scopeKey(t.namespaces)}\0${selectorKey(t.pods)}`);
-        this.addSet(name, 'hash:ip', () => pods.map((p) => host(p.ip)));
-        return { match: `-m set --match-set ${name} ${side}`, members: pods.map((p) => host(p.ip)), pods };
-      }
-      case 'tenant': {
-        const pods = this.src.localTenantPods(this.node, t.tenant, t.segment);
-        const blocks = this.src.localTenantBlocks(this.node, t.tenant, t.segment);
-        if (pods.length === 0 && blocks.length === 0) return null;
-        const members = [...blocks.map((b) => b.cidr), ...pods.map((p) => host(p.ip))];
-        const name = setName('k', tenantMeaning(t.tenant, t.segment));
-        this.addSet(name, 'hash:net', () => members);
-        return { match: `-m set --match-set ${name} ${side}`, members, pods };
-      }
+    if (t.kind === 'host') return { set: '', match: '', members: [], pods: [] };
+    const name = this.targetSetName(t);
+    let part = this.local.get(name);
+    if (part === undefined) {
+      part = this.localPart(t, name);
+      this.local.set(name, part);
     }
+    if (part === null) return null;
+    return { set: name, match: `-m set --match-set ${name} ${direction === 'ingress' ? 'dst' : 'src'}`, members: part.members, pods: part.pods };
   }
 
-  /** The rules of one policy chain: for each rule, peers × port matches. */
-  private policyRules(p: ModelPolicy, action: string, targetPods: readonly IndexedPod[]): string[] {
+  private localPart(t: TargetSet & { kind: 'pods' | 'tenant' }, name: string): LocalPart | null {
+    if (t.kind === 'pods') {
+      const pods = this.src.localPodsIn(this.node, t.namespaces, t.pods);
+      if (pods.length === 0) return null;
+      const members = pods.map((p) => host(p.ip));
+      this.addSet(name, 'hash:ip', () => members);
+      return { members, pods };
+    }
+    const pods = this.src.localTenantPods(this.node, t.tenant, t.segment);
+    const blocks = this.src.localTenantBlocks(this.node, t.tenant, t.segment);
+    if (pods.length === 0 && blocks.length === 0) return null;
+    const members = [...blocks.map((b) => b.cidr), ...pods.map((p) => host(p.ip))];
+    this.addSet(name, 'hash:net', () => members);
+    return { members, pods };
+  }
+
+  /** The node-local set of a pods (`l`) or tenant (`k`) target; memoized per target object when there is a memo. */
+  private targetSetName(t: TargetSet & { kind: 'pods' | 'tenant' }): string {
+    let name = this.memo?.names.get(t);
+    if (name === undefined) {
+      name = t.kind === 'pods' ? setName('l', `${scopeKey(t.namespaces)}\0${selectorKey(t.pods)}`) : setName('k', tenantMeaning(t.tenant, t.segment));
+      this.memo?.names.set(t, name);
+    }
+    return name;
+  }
+
+  /** A policy's chain name (the kind is fixed by its targets and direction); memoized per policy when there is a memo. */
+  private chainName(p: ModelPolicy, host: boolean): string {
+    let name = this.memo?.names.get(p);
+    if (name === undefined) {
+      name = policyChainName(p.key, host ? 'H' : p.direction === 'ingress' ? 'I' : 'E');
+      this.memo?.names.set(p, name);
+    }
+    return name;
+  }
+
+  /**
+   * A policy's chain. With a memo, a policy whose rules cannot depend on
+   * the node is rendered once: later nodes take its chain and declare the
+   * cluster-wide sets it refers to.
+   */
+  private policyChain(p: ModelPolicy, chain: string, action: string, targetPods: readonly IndexedPod[]): DesiredChain {
+    const memo = this.memo;
+    if (!memo) return this.chainOf(chain, this.policyRules(p, action, targetPods));
+    const fixed = memo.policies.get(p);
+    if (fixed) {
+      for (const [name, peer] of fixed.sets) this.declarePeerSet(name, peer);
+      return fixed.chain;
+    }
+    if (fixed === null || !nodeIndependent(p)) {
+      memo.policies.set(p, null);
+      return this.chainOf(chain, this.policyRules(p, action, targetPods));
+    }
+    const sets: Array<[string, AddressSet]> = [];
+    const c = this.chainOf(chain, this.policyRules(p, action, targetPods, sets));
+    memo.policies.set(p, { chain: c, sets });
+    return c;
+  }
+
+  /** The rules of one policy chain: for each rule, peers × port matches. `sets` collects the cluster-wide sets referred to. */
+  private policyRules(p: ModelPolicy, action: string, targetPods: readonly IndexedPod[], sets?: Array<[string, AddressSet]>): string[] {
     const peerSide: Side = p.direction === 'ingress' ? 'src' : 'dst';
     const out: string[] = [];
     for (const rule of p.rules) {
@@ -199,33 +268,35 @@ class NodeRenderer {
       if (ports.length === 0) continue;
       for (const peer of rule.peers) {
         const pm = this.peerMatch(peer, peerSide);
+        if (sets && pm.set !== undefined) sets.push([pm.set, peer]);
         for (const port of ports) out.push(join(pm.addr, port.proto, pm.sets, port.sets, `-j ${action}`));
       }
     }
     return unique(out);
   }
 
-  private peerMatch(peer: AddressSet, side: Side): { addr: string; sets: string } {
+  /** A peer's address match; `set` names the cluster-wide set it declared, if any. */
+  private peerMatch(peer: AddressSet, side: Side): { addr: string; sets: string; set?: string } {
     switch (peer.kind) {
       case 'all':
         return { addr: '', sets: '' };
       case 'pods': {
         const name = setName('s', `${scopeKey(peer.namespaces)}\0${selectorKey(peer.pods)}`);
-        this.addShared(name, () => this.src.podSet(name, peer.namespaces, peer.pods));
-        return { addr: '', sets: `-m set --match-set ${name} ${side}` };
+        this.declarePeerSet(name, peer);
+        return { addr: '', sets: `-m set --match-set ${name} ${side}`, set: name };
       }
       case 'tenant': {
         const name = setName('b', tenantMeaning(peer.tenant, peer.segment));
-        this.addShared(name, () => this.src.tenantSet(name, peer.tenant, peer.segment));
-        return { addr: '', sets: `-m set --match-set ${name} ${side}` };
+        this.declarePeerSet(name, peer);
+        return { addr: '', sets: `-m set --match-set ${name} ${side}`, set: name };
       }
       case 'cidr': {
         // 0.0.0.0/0 matches everything and iptables-save omits it: render no address match, so the rule reads back as written.
         const addr = peer.cidr.endsWith('/0') ? '' : `${side === 'src' ? '-s' : '-d'} ${peer.cidr}`;
         if (peer.except.length === 0) return { addr, sets: '' };
         const name = setName('x', `${peer.cidr}\0${peer.except.join(',')}`);
-        this.addShared(name, () => this.src.exceptSet(name, peer.except));
-        return { addr, sets: `-m set ! --match-set ${name} ${side}` };
+        this.declarePeerSet(name, peer);
+        return { addr, sets: `-m set ! --match-set ${name} ${side}`, set: name };
       }
       case 'localBlocks': {
         this.addSet(SET.LOCAL, 'hash:net', () => [...this.src.localBlocks(this.node).map((b) => b.cidr), ...this.src.localPods(this.node).map((p) => host(p.ip))]);
@@ -240,7 +311,16 @@ class NodeRenderer {
    * numeric ports merge into ranges and then into multiport matches of at
    * most 15 slots (a range takes two).
    */
-  private portMatches(ports: readonly PortMatch[], direction: Direction, targetPods: readonly IndexedPod[]): Array<{ proto: string; sets: string }> {
+  private portMatches(ports: readonly PortMatch[], direction: Direction, targetPods: readonly IndexedPod[]): ReadonlyArray<{ proto: string; sets: string }> {
+    const fixed = this.memo?.ports.get(ports);
+    if (fixed) return fixed;
+    const out = this.computePortMatches(ports, direction, targetPods);
+    // Without named ports the matches depend on the rule alone: computed once per (immutable) rule, not once per node.
+    if (this.memo && !ports.some((p) => p.kind === 'named')) this.memo.ports.set(ports, out);
+    return out;
+  }
+
+  private computePortMatches(ports: readonly PortMatch[], direction: Direction, targetPods: readonly IndexedPod[]): Array<{ proto: string; sets: string }> {
     if (ports.some((p) => p.kind === 'proto' && p.protocol === 'any')) return [{ proto: '', sets: '' }];
     const whole = new Set(ports.flatMap((p) => (p.kind === 'proto' ? [p.protocol] : [])));
     const out: Array<{ proto: string; sets: string }> = [];
@@ -297,10 +377,23 @@ class NodeRenderer {
     this.sets.set(name, { name, type, members: formatMembers(members(), type) });
   }
 
+  /** Declares the cluster-wide set `name` of a pods, tenant or cidr-with-exceptions peer. */
+  private declarePeerSet(name: string, peer: AddressSet): void {
+    if (this.sets.has(name)) return;
+    if (peer.kind === 'pods') this.addShared(name, () => this.src.podSet(name, peer.namespaces, peer.pods));
+    else if (peer.kind === 'tenant') this.addShared(name, () => this.src.tenantSet(name, peer.tenant, peer.segment));
+    else if (peer.kind === 'cidr') this.addShared(name, () => this.src.exceptSet(name, peer.except));
+  }
+
   /** Declares a cluster-wide set once; the source may hand every node the same object. */
   private addShared(name: string, set: () => DesiredIpset): void {
     if (!this.sets.has(name)) this.sets.set(name, set());
   }
+}
+
+/** No rule of the policy depends on the node rendering it: no named port (resolved per pod), no `peer: local`. */
+function nodeIndependent(p: ModelPolicy): boolean {
+  return p.rules.every((r) => !r.ports.some((x) => x.kind === 'named') && !r.peers.some((x) => x.kind === 'localBlocks'));
 }
 
 export function tenantMeaning(tenant: string, segment: string | undefined): string {
@@ -349,17 +442,6 @@ function join(...parts: string[]): string {
 
 function unique(specs: string[]): string[] {
   return [...new Set(specs.map((s) => s.trim()))];
-}
-
-export function chainOf(name: string, specs: readonly string[]): DesiredChain {
-  const rules: DesiredRule[] = [];
-  let prev = '';
-  for (const spec of specs) {
-    const hash = ruleHash(name, prev, spec);
-    rules.push({ spec, hash });
-    prev = hash;
-  }
-  return { name, rules };
 }
 
 function jump(from: DesiredJump['from'], match: string, to: string): DesiredJump {
