@@ -1,7 +1,7 @@
 /**
  * FirewallCluster: every node's firewall from one shared, incremental model
  * of the cluster (issue 9: all 5,000 rulesets in seconds, a pod change in
- * well under a millisecond).
+ * under a millisecond).
  *
  * Goal: `renderNode(node)` equals `renderNodeFirewall(view, node)` for the
  * view the model was built from and changed into, without the reference's
@@ -19,7 +19,8 @@
  * - Each cluster-wide set (selector peers `s`, tenants `b`, named ports
  *   `n`, ipBlock exceptions `x`) is built once, on first use, and the same
  *   DesiredIpset object goes to every node; after that it is maintained per
- *   pod (set_delta.ts). Tenant sets, hash:net with blocks covering pods, are
+ *   pod in place and copied out only when a render asks for it after a
+ *   change (set_delta.ts). Tenant sets, hash:net with blocks covering pods, are
  *   rebuilt and diffed instead (O(tenant) per change; Romana tenants only).
  * - What does not depend on the node is rendered once (render_memo.ts):
  *   chains by content, policies without named ports or `peer: local`.
