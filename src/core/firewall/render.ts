@@ -135,7 +135,6 @@ class NodeRenderer {
   }
 
   render(model: PolicyModel): DesiredFirewall {
-    const chainOf = (name: string, specs: readonly string[]): DesiredChain => this.chainOf(name, specs);
     const ingressDispatch: string[] = [];
     const egressDispatch: string[] = [];
     const hostDispatch: string[] = [];
@@ -169,12 +168,12 @@ class NodeRenderer {
     const vIn = `-i ${this.veth}`;
     const vOut = `-o ${this.veth}`;
     const base: DesiredChain[] = [
-      chainOf(CHAIN.INPUT, [ESTABLISHED, ...unique(hostDispatch), hostDispatch.length > 0 ? '-j DROP' : '-j ACCEPT']),
-      chainOf(CHAIN.OUTPUT, ['-j ACCEPT']),
-      chainOf(CHAIN.FORWARD_IN, [ESTABLISHED, `${vIn} -j RETURN`, `-j ${CHAIN.INGRESS}`]),
-      chainOf(CHAIN.FORWARD_OUT, [ESTABLISHED, ...unique(egressDispatch), `-m set --match-set ${SET.ISOLATED_EGRESS} src -j DROP`, `-j ${CHAIN.EGRESS_OK}`]),
-      chainOf(CHAIN.INGRESS, [...unique(ingressDispatch), `-m set --match-set ${SET.ISOLATED_INGRESS} dst -j DROP`, '-j ACCEPT']),
-      chainOf(CHAIN.EGRESS_OK, [`${vOut} -j ${CHAIN.INGRESS}`, '-j ACCEPT']),
+      this.chainOf(CHAIN.INPUT, [ESTABLISHED, ...unique(hostDispatch), hostDispatch.length > 0 ? '-j DROP' : '-j ACCEPT']),
+      this.chainOf(CHAIN.OUTPUT, ['-j ACCEPT']),
+      this.chainOf(CHAIN.FORWARD_IN, [ESTABLISHED, `${vIn} -j RETURN`, `-j ${CHAIN.INGRESS}`]),
+      this.chainOf(CHAIN.FORWARD_OUT, [ESTABLISHED, ...unique(egressDispatch), `-m set --match-set ${SET.ISOLATED_EGRESS} src -j DROP`, `-j ${CHAIN.EGRESS_OK}`]),
+      this.chainOf(CHAIN.INGRESS, [...unique(ingressDispatch), `-m set --match-set ${SET.ISOLATED_INGRESS} dst -j DROP`, '-j ACCEPT']),
+      this.chainOf(CHAIN.EGRESS_OK, [`${vOut} -j ${CHAIN.INGRESS}`, '-j ACCEPT']),
     ];
     policyChains.sort((a, b) => cmp(a.name, b.name));
     const jumps: DesiredJump[] = [
