@@ -200,6 +200,28 @@ describe('FirewallCluster', () => {
     );
   });
 
+  it('ends where a fresh build ends, whether pods arrive all at once, one by one in reverse, or leave again', () => {
+    fc.assert(
+      fc.property(arbScenario, (sc) => {
+        const pods = sc.pods.map((p, i) => podOf(`pod${i}`, p));
+        const namespaces = NS.map((name, i) => ({ name, labels: sc.nsLabels[i]! }));
+        const k8sPolicies = sc.k8s as unknown[];
+        const romanaPolicies = sc.romana.map((i) => ROMANA[i]!);
+        const full: ClusterView = { namespaces, pods, k8sPolicies, romanaPolicies, blocks: sc.blocks, hosts: [] };
+        const empty: ClusterView = { ...full, pods: [] };
+        const squashed = new FirewallCluster(full);
+        const replayed = new FirewallCluster(empty);
+        // Render first, so that shared sets exist and are maintained rather than built at the end.
+        for (const n of NODES) replayed.renderNode(n);
+        for (const p of [...pods].reverse()) replayed.addPod(p);
+        for (const n of NODES) expect(replayed.renderNode(n)).toEqual(squashed.renderNode(n));
+        for (const p of pods) replayed.removePod(p.namespace, p.name);
+        for (const n of NODES) expect(replayed.renderNode(n)).toEqual(renderNodeFirewall(empty, n));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('hands every node the same object for a cluster-wide set, and never changes a set it handed out', () => {
     const pods: PodInfo[] = [
       { namespace: 'a', name: 'w1', labels: { app: 'web' }, ip: '10.0.0.1', node: 'n1', ports: [] },
