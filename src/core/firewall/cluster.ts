@@ -30,7 +30,10 @@
  *   whose own chains or node-local sets must be rendered again.
  *
  * Changes: addPod / removePod / updatePod, addBlock / removeBlock, and
- * setPolicies (recompiles; reports every known node). Namespace labels are
+ * setPolicies (recompiles: compiled Kubernetes policies are reused by object
+ * identity, compile.ts, so an unchanged object is an unchanged policy; the
+ * nodes reported are those where an added, removed or edited policy selects
+ * an endpoint). Namespace labels are
  * fixed at construction: a change there means a new FirewallCluster. Pods
  * are identified by namespace/name; pods without an IPv4 address are left
  * out, as in the reference.
@@ -232,10 +235,19 @@ export class FirewallCluster implements RenderSource {
     return d.result();
   }
 
-  /** Replaces every policy (compiled objects are reused by identity, compile.ts). Every known node may change. */
+  /**
+   * Replaces every policy. A node's output changes only where a policy that
+   * is new, gone or edited (a new compiled object) selects one of its
+   * endpoints: those nodes are reported.
+   */
   setPolicies(k8sPolicies: ClusterView['k8sPolicies'], romanaPolicies: ReadonlyArray<RomanaPolicy>): FirewallDelta {
+    const before = new Set(this.model.policies);
     this.compile(k8sPolicies, romanaPolicies);
-    return { ipsets: [], nodes: this.knownNodes() };
+    const after = new Set(this.model.policies);
+    const d = new Change();
+    for (const p of before) if (!after.has(p)) this.selectingNodes(p, d);
+    for (const p of after) if (!before.has(p)) this.selectingNodes(p, d);
+    return d.result();
   }
 
   // ---- RenderSource
@@ -371,6 +383,19 @@ export class FirewallCluster implements RenderSource {
       }
     });
     this.epoch++;
+  }
+
+  /** Marks the nodes where `p` has a target: the nodes of pods its targets hold, of blocks its tenants own, or all for the host. */
+  private selectingNodes(p: ModelPolicy, d: Change): void {
+    for (const t of p.targets) {
+      if (t.kind === 'host') {
+        for (const n of this.knownNodes()) d.node(n);
+        continue;
+      }
+      const ns = t.kind === 'pods' ? t.namespaces.name : t.tenant;
+      for (const cls of this.classesByNs.get(ns) ?? []) if (targetHolds(t, cls)) for (const pod of cls.pods) d.node(pod.pod.node);
+      if (t.kind === 'tenant') for (const b of this.blocksByTenant.get(t.tenant) ?? []) if (t.segment === undefined || b.block.segment === t.segment) d.node(b.block.host);
+    }
   }
 
   /** Policies with a target holding `cls` (memoized per policy epoch). */
