@@ -23,7 +23,8 @@
  *   change (set_delta.ts). Tenant sets, hash:net with blocks covering pods, are
  *   rebuilt and diffed instead (O(tenant) per change; Romana tenants only).
  * - What does not depend on the node is rendered once (render_memo.ts):
- *   chains by content, policies without named ports or `peer: local`.
+ *   chains by content, each policy's chain once per variant (once, or once
+ *   per set of local named-port numbers for ingress).
  * - Each render records which cluster-wide sets (and named-port number
  *   lists) the node used, so a change can name the nodes it concerns:
  *   `nodesUsing(set)` for member deltas, `FirewallDelta.nodes` for nodes

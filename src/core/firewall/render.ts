@@ -92,8 +92,8 @@ export function renderModel(model: PolicyModel, view: Pick<ClusterView, 'namespa
 /**
  * Renders `node` with lookups answered by `source` (render_source.ts).
  * `memo` (render_memo.ts), from a caller rendering many nodes of one model,
- * keeps what does not depend on the node: chains by content, the rules of
- * policies without named ports or `peer: local`, rule port matches.
+ * keeps what does not depend on the node: chains by content, policy chains
+ * per variant (policyVariant), rule port matches.
  */
 export function renderFromSource(model: PolicyModel, source: RenderSource, node: string, veth: string, memo?: RenderMemo): DesiredFirewall {
   return new NodeRenderer(source, node, veth, memo).render(model);
@@ -118,8 +118,16 @@ interface LocalPart {
   readonly pods: readonly IndexedPod[];
 }
 
+/** The sets one policy chain refers to, collected while it is first rendered (RenderMemo). */
+interface Collected {
+  sets: Array<[string, AddressSet]>;
+  localNamed: Array<[string, L4Protocol, string, number]>;
+}
+
 class NodeRenderer {
   private readonly sets = new Map<string, DesiredIpset>();
+  /** Set while a policy chain is rendered for the memo. */
+  private collecting: Collected | null = null;
   /** target set name → its local part (null: nothing on this node), for this render. */
   private readonly local = new Map<string, LocalPart | null>();
 
@@ -236,30 +244,40 @@ class NodeRenderer {
   }
 
   /**
-   * A policy's chain. With a memo, a policy whose rules cannot depend on
-   * the node is rendered once: later nodes take its chain and declare the
-   * cluster-wide sets it refers to.
+   * A policy's chain. With a memo, a policy is rendered once per variant
+   * and later nodes take the chain and declare the sets it refers to. The
+   * variant: none when no rule can depend on the node; for an ingress
+   * policy whose only dependence is named ports, the numbers those names
+   * have on the local targets. Anything else (egress named ports, whose
+   * numbers are cluster-wide; `peer: local`) is rendered per node.
    */
   private policyChain(p: ModelPolicy, chain: string, action: string, targetPods: readonly IndexedPod[]): DesiredChain {
     const memo = this.memo;
     if (!memo) return this.chainOf(chain, this.policyRules(p, action, targetPods));
-    const fixed = memo.policies.get(p);
+    const variant = policyVariant(p, targetPods);
+    if (variant === null) return this.chainOf(chain, this.policyRules(p, action, targetPods));
+    let variants = memo.policies.get(p);
+    if (!variants) memo.policies.set(p, (variants = new Map()));
+    const fixed = variants.get(variant);
     if (fixed) {
       for (const [name, peer] of fixed.sets) this.declarePeerSet(name, peer);
+      for (const [name, protocol, portName, port] of fixed.localNamed) this.declareLocalNamed(name, protocol, portName, port);
       return fixed.chain;
     }
-    if (fixed === null || !nodeIndependent(p)) {
-      memo.policies.set(p, null);
-      return this.chainOf(chain, this.policyRules(p, action, targetPods));
+    const collected: Collected = { sets: [], localNamed: [] };
+    this.collecting = collected;
+    let c: DesiredChain;
+    try {
+      c = this.chainOf(chain, this.policyRules(p, action, targetPods));
+    } finally {
+      this.collecting = null;
     }
-    const sets: Array<[string, AddressSet]> = [];
-    const c = this.chainOf(chain, this.policyRules(p, action, targetPods, sets));
-    memo.policies.set(p, { chain: c, sets });
+    variants.set(variant, { chain: c, ...collected });
     return c;
   }
 
-  /** The rules of one policy chain: for each rule, peers × port matches. `sets` collects the cluster-wide sets referred to. */
-  private policyRules(p: ModelPolicy, action: string, targetPods: readonly IndexedPod[], sets?: Array<[string, AddressSet]>): string[] {
+  /** The rules of one policy chain: for each rule, peers × port matches. */
+  private policyRules(p: ModelPolicy, action: string, targetPods: readonly IndexedPod[]): string[] {
     const peerSide: Side = p.direction === 'ingress' ? 'src' : 'dst';
     const out: string[] = [];
     for (const rule of p.rules) {
@@ -267,7 +285,7 @@ class NodeRenderer {
       if (ports.length === 0) continue;
       for (const peer of rule.peers) {
         const pm = this.peerMatch(peer, peerSide);
-        if (sets && pm.set !== undefined) sets.push([pm.set, peer]);
+        if (this.collecting && pm.set !== undefined) this.collecting.sets.push([pm.set, peer]);
         for (const port of ports) out.push(join(pm.addr, port.proto, pm.sets, port.sets, `-j ${action}`));
       }
     }
@@ -364,7 +382,10 @@ class NodeRenderer {
       .sort((a, b) => a - b)
       .map((n) => {
         const name = setName(role, `${np.protocol}\0${np.name}\0${n}`);
-        if (direction === 'ingress') this.addSet(name, 'hash:ip', () => this.src.localNamedPods(this.node, np.protocol, np.name, n).map((p) => host(p.ip)));
+        if (direction === 'ingress') {
+          this.declareLocalNamed(name, np.protocol, np.name, n);
+          this.collecting?.localNamed.push([name, np.protocol, np.name, n]);
+        }
         else this.addShared(name, () => this.src.namedSet(name, np.protocol, np.name, n));
         return { proto: `-p ${np.protocol} -m ${np.protocol} --dport ${n}`, sets: `-m set --match-set ${name} dst` };
       });
@@ -374,6 +395,11 @@ class NodeRenderer {
   private addSet(name: string, type: DesiredIpset['type'], members: () => readonly Cidr4[]): void {
     if (this.sets.has(name)) return;
     this.sets.set(name, { name, type, members: formatMembers(members(), type) });
+  }
+
+  /** Declares the node-local set of the pods whose port `portName` has this number (`m`). */
+  private declareLocalNamed(name: string, protocol: L4Protocol, portName: string, port: number): void {
+    this.addSet(name, 'hash:ip', () => this.src.localNamedPods(this.node, protocol, portName, port).map((p) => host(p.ip)));
   }
 
   /** Declares the cluster-wide set `name` of a pods, tenant or cidr-with-exceptions peer. */
@@ -390,9 +416,28 @@ class NodeRenderer {
   }
 }
 
-/** No rule of the policy depends on the node rendering it: no named port (resolved per pod), no `peer: local`. */
-function nodeIndependent(p: ModelPolicy): boolean {
-  return p.rules.every((r) => !r.ports.some((x) => x.kind === 'named') && !r.peers.some((x) => x.kind === 'localBlocks'));
+/**
+ * Which rendering of `p` the node needs, as a memo key: "" when no rule can
+ * depend on the node; for an ingress policy whose only dependence is named
+ * ports, their numbers on the local targets; null when it must be rendered
+ * per node (`peer: local`, egress named ports).
+ */
+function policyVariant(p: ModelPolicy, targetPods: readonly IndexedPod[]): string | null {
+  let key = '';
+  for (const r of p.rules) {
+    if (r.peers.some((x) => x.kind === 'localBlocks')) return null;
+    for (const x of r.ports) {
+      if (x.kind !== 'named') continue;
+      if (p.direction === 'egress') return null;
+      const numbers = new Set<number>();
+      for (const pod of targetPods) {
+        const n = namedPortOf(pod.pod, x.protocol, x.name);
+        if (n !== undefined) numbers.add(n);
+      }
+      key += `${x.protocol}/${x.name}=${[...numbers].sort((a, b) => a - b).join(',')};`;
+    }
+  }
+  return key;
 }
 
 export function tenantMeaning(tenant: string, segment: string | undefined): string {

@@ -2,14 +2,15 @@
  * RenderMemo: what a caller rendering many nodes of one policy model
  * (FirewallCluster) keeps between renders, because it does not depend on
  * the node: chains by content (a rule hash costs a SHA-256 and most nodes
- * share most chains), the chain of each policy whose rules cannot depend on
- * the node, and the port matches of each rule without named ports.
+ * share most chains), each policy's chain per variant (one when its rules
+ * cannot depend on the node; per set of local named-port numbers for
+ * ingress), and the port matches of each rule without named ports.
  *
  * Keys are model objects, immutable by contract, held weakly; the chain
  * memo is bounded. renderNodeFirewall, the reference, uses none of this.
  */
 import { chainOf } from './chains.js';
-import type { AddressSet, ModelPolicy, PortMatch } from './model.js';
+import type { AddressSet, L4Protocol, ModelPolicy, PortMatch } from './model.js';
 import type { DesiredChain } from './types.js';
 
 /** Bound on memoized chains; past it the memo starts over (a long-lived model must not grow without end). */
@@ -19,11 +20,13 @@ export interface FixedPolicy {
   readonly chain: DesiredChain;
   /** The cluster-wide sets its rules refer to, by name, with the peer each stands for. */
   readonly sets: ReadonlyArray<readonly [string, AddressSet]>;
+  /** The node-local named-port sets (`m`) it refers to: name, protocol, port name, number. */
+  readonly localNamed: ReadonlyArray<readonly [string, L4Protocol, string, number]>;
 }
 
 export class RenderMemo {
-  /** policy → its node-independent chain, or null when its rules depend on the node. */
-  readonly policies = new WeakMap<ModelPolicy, FixedPolicy | null>();
+  /** policy → variant (render.ts policyVariant: "" or named-port numbers) → its chain. */
+  readonly policies = new WeakMap<ModelPolicy, Map<string, FixedPolicy>>();
   /** policy → its chain name; target → its node-local set name. */
   readonly names = new WeakMap<object, string>();
   /** a rule's port list → its matches (rules without named ports only). */
