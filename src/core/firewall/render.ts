@@ -423,21 +423,37 @@ class NodeRenderer {
  * per node (`peer: local`, egress named ports).
  */
 function policyVariant(p: ModelPolicy, targetPods: readonly IndexedPod[]): string | null {
+  const named = namedDependence(p);
+  if (named === null) return null;
+  if (named.length === 0) return '';
   let key = '';
-  for (const r of p.rules) {
-    if (r.peers.some((x) => x.kind === 'localBlocks')) return null;
-    for (const x of r.ports) {
-      if (x.kind !== 'named') continue;
-      if (p.direction === 'egress') return null;
-      const numbers = new Set<number>();
-      for (const pod of targetPods) {
-        const n = namedPortOf(pod.pod, x.protocol, x.name);
-        if (n !== undefined) numbers.add(n);
-      }
-      key += `${x.protocol}/${x.name}=${[...numbers].sort((a, b) => a - b).join(',')};`;
+  for (const x of named) {
+    const numbers = new Set<number>();
+    for (const pod of targetPods) {
+      const n = namedPortOf(pod.pod, x.protocol, x.name);
+      if (n !== undefined) numbers.add(n);
     }
+    key += `${x.protocol}/${x.name}=${[...numbers].sort((a, b) => a - b).join(',')};`;
   }
   return key;
+}
+
+/** Per (immutable) policy: the ingress named ports its rendering depends on, or null when it depends on the node otherwise. */
+const namedDependences = new WeakMap<ModelPolicy, ReadonlyArray<{ protocol: L4Protocol; name: string }> | null>();
+
+function namedDependence(p: ModelPolicy): ReadonlyArray<{ protocol: L4Protocol; name: string }> | null {
+  let d = namedDependences.get(p);
+  if (d === undefined) {
+    const named: Array<{ protocol: L4Protocol; name: string }> = [];
+    d = named;
+    for (const r of p.rules) {
+      if (r.peers.some((x) => x.kind === 'localBlocks')) d = null;
+      for (const x of r.ports) if (x.kind === 'named') named.push(x);
+    }
+    if (named.length > 0 && p.direction === 'egress') d = null;
+    namedDependences.set(p, d);
+  }
+  return d;
 }
 
 export function tenantMeaning(tenant: string, segment: string | undefined): string {
