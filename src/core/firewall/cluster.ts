@@ -119,8 +119,7 @@ export class FirewallCluster implements RenderSource {
   readonly segmentLabel: string;
   private readonly veth: string;
   private model: PolicyModel = { policies: [], segmentLabel: '' };
-  /** Compile problems of the current policies. */
-  problems: Problem[] = [];
+  private compileProblems: Problem[] = [];
   /** namespace → labels as given (the implicit name label is added on use). */
   private readonly nsLabels = new Map<string, Readonly<Record<string, string>>>();
   /** "<ns>/<name>" → pod. */
@@ -162,6 +161,11 @@ export class FirewallCluster implements RenderSource {
   }
 
   // ---- reading
+
+  /** Compile problems of the current policies (paths into the view, compile.ts). */
+  get problems(): readonly Problem[] {
+    return this.compileProblems;
+  }
 
   /** The firewall of `node`: deep-equal to renderNodeFirewall of the equivalent view. */
   renderNode(node: string): DesiredFirewall {
@@ -362,7 +366,7 @@ export class FirewallCluster implements RenderSource {
   private compile(k8sPolicies: ClusterView['k8sPolicies'], romanaPolicies: ReadonlyArray<RomanaPolicy>): void {
     const r = compilePolicies({ k8sPolicies, romanaPolicies }, { segmentLabel: this.segmentLabel });
     this.model = r.model;
-    this.problems = r.problems;
+    this.compileProblems = r.problems;
     this.byNs = new Map();
     this.byTenant = new Map();
     this.hostPolicies = [];
