@@ -29,11 +29,3 @@ export function formatMembers(members: readonly Cidr4[], type: DesiredIpset['typ
   }
   return out;
 }
-
-/** hash:ip members from addresses: the same list formatMembers gives, without building a /32 per pod (cluster-wide sets hold tens of thousands). */
-export function formatAddresses(ips: Iterable<number>): string[] {
-  const sorted = Uint32Array.from(ips).sort();
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(formatIPv4(sorted[i]!));
-  return out;
-}
