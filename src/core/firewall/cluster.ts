@@ -93,6 +93,9 @@ interface NodeRec {
   /** class → this node's pods of it. */
   readonly classes: Map<PodClass, PodRec[]>;
   readonly blocks: IndexedBlock[];
+  /** Candidate policies as of `epoch`; dropped when the node's classes or blocks change. */
+  candidates: readonly ModelPolicy[] | null;
+  epoch: number;
 }
 
 interface PodSetEntry {
@@ -233,6 +236,7 @@ export class FirewallCluster implements RenderSource {
     const i = rec ? rec.blocks.findIndex((b) => b.block.cidr === cidr) : -1;
     if (rec && i >= 0) {
       const [b] = rec.blocks.splice(i, 1);
+      rec.candidates = null;
       const list = this.blocksByTenant.get(b!.block.tenant)!;
       list.splice(list.indexOf(b!), 1);
       this.blockChanged(b!.block, d);
@@ -260,10 +264,13 @@ export class FirewallCluster implements RenderSource {
   candidatePolicies(model: PolicyModel, node: string): Iterable<ModelPolicy> {
     const rec = this.nodes.get(node);
     if (!rec) return this.hostPolicies.map((i) => model.policies[i]!);
+    if (rec.candidates && rec.epoch === this.epoch) return rec.candidates;
     const idx = new Set<number>(this.hostPolicies);
     for (const cls of rec.classes.keys()) for (const i of this.classCandidates(cls)) idx.add(i);
     for (const b of rec.blocks) for (const i of this.byTenant.get(b.block.tenant) ?? []) idx.add(i);
-    return [...idx].sort((a, b) => a - b).map((i) => model.policies[i]!);
+    rec.candidates = [...idx].sort((a, b) => a - b).map((i) => model.policies[i]!);
+    rec.epoch = this.epoch;
+    return rec.candidates;
   }
 
   localPods(node: string): readonly IndexedPod[] {
@@ -429,7 +436,7 @@ export class FirewallCluster implements RenderSource {
 
   private nodeRec(node: string): NodeRec {
     let r = this.nodes.get(node);
-    if (!r) this.nodes.set(node, (r = { pods: [], classes: new Map(), blocks: [] }));
+    if (!r) this.nodes.set(node, (r = { pods: [], classes: new Map(), blocks: [], candidates: null, epoch: -1 }));
     return r;
   }
 
@@ -458,6 +465,7 @@ export class FirewallCluster implements RenderSource {
     cls.pods.add(rec);
     const n = this.nodeRec(pod.node);
     n.pods.push(rec);
+    n.candidates = null;
     const same = n.classes.get(cls);
     if (same) same.push(rec);
     else n.classes.set(cls, [rec]);
@@ -468,7 +476,9 @@ export class FirewallCluster implements RenderSource {
     const r = parseCidr4(block.cidr);
     if (!r.ok) return false;
     const b: IndexedBlock = { block, cidr: r.cidr };
-    this.nodeRec(block.host).blocks.push(b);
+    const n = this.nodeRec(block.host);
+    n.blocks.push(b);
+    n.candidates = null;
     push(this.blocksByTenant, block.tenant, b);
     return true;
   }
@@ -492,6 +502,7 @@ export class FirewallCluster implements RenderSource {
     }
     const n = this.nodes.get(rec.pod.node)!;
     n.pods.splice(n.pods.indexOf(rec), 1);
+    n.candidates = null;
     const same = n.classes.get(cls)!;
     same.splice(same.indexOf(rec), 1);
     if (same.length === 0) n.classes.delete(cls);
