@@ -25,7 +25,8 @@
  * Figures are CPU time of this process (process.cpuUsage); the first run
  * (cold JIT) is reported apart from the median of the following ones.
  */
-import { renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInfo } from '../src/core/firewall/index.js';
+import { isDeepStrictEqual } from 'node:util';
+import { FirewallCluster, renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInfo } from '../src/core/firewall/index.js';
 import type { BenchOptions, BenchSection, BenchSuite } from './types.js';
 
 const NAMESPACES = 50;
@@ -148,6 +149,60 @@ function scenario(pods: number, policies: number, nodes: number, times: number):
   };
 }
 
+/**
+ * Every node of the cluster from one FirewallCluster (issue 9): the model
+ * built, every node rendered (twice: the first pass also builds the shared
+ * sets), and pods added one at a time, each through addPod, the re-render
+ * of the nodes it reports and the lookup of the nodes holding each changed
+ * set. A few nodes are checked against renderNodeFirewall first (untimed).
+ */
+function wholeCluster(pods: number, policies: number, nodes: number, adds: number): Record<string, string | number> {
+  const v = cluster(pods, policies, nodes);
+  let fwc: FirewallCluster | undefined;
+  const build = cpuMs(() => (fwc = new FirewallCluster(v)));
+  const c = fwc!;
+  for (const n of [0, Math.floor(nodes / 2), nodes - 1]) {
+    if (!isDeepStrictEqual(c.renderNode(`node-${n}`), renderNodeFirewall(v, `node-${n}`))) throw new Error(`FirewallCluster differs from renderNodeFirewall on node-${n}`);
+  }
+  const all = (): number => cpuMs(() => {
+    for (let n = 0; n < nodes; n++) c.renderNode(`node-${n}`);
+  });
+  const first = all();
+  const second = all();
+  let remote = 0;
+  const addRuns = Array.from({ length: adds }, (_, k) => {
+    const p = pods + k;
+    const pod: PodInfo = { namespace: `ns-${p % NAMESPACES}`, name: `added-${k}`, labels: { app: `app-${k % APPS}`, tier: 'front' }, ip: `10.200.${(k >> 8) & 255}.${k & 255}`, node: `node-${k % nodes}`, ports: [{ name: 'http', containerPort: 80 }] };
+    return cpuMs(() => {
+      const d = c.addPod(pod);
+      for (const n of d.nodes) c.renderNode(n);
+      remote = 0;
+      for (const x of d.ipsets) remote += c.nodesUsing(x.name).size;
+    });
+  });
+  // One policy edited (another port): recompiled (the others by identity), and the nodes it selects rendered again.
+  let edited = 0;
+  const editRuns = Array.from({ length: 5 }, (_, k) => {
+    const k8s = [...v.k8sPolicies];
+    k8s[0] = policy(0, 1 + k);
+    return cpuMs(() => {
+      const d = c.setPolicies(k8s, []);
+      for (const n of d.nodes) c.renderNode(n);
+      edited = d.nodes.length;
+    });
+  });
+  return {
+    'policies × pods × nodes': `${policies} × ${pods} × ${nodes}`,
+    'model build ms': build.toFixed(0),
+    'all nodes, first pass ms': first.toFixed(0),
+    'all nodes, again ms': second.toFixed(0),
+    'per node µs': ((second / nodes) * 1000).toFixed(0),
+    'pod added ms (median)': median(addRuns.slice(1)).toFixed(3),
+    'nodes holding its changed sets': remote,
+    'one policy edited ms (nodes re-rendered)': `${median(editRuns).toFixed(1)} (${edited})`,
+  };
+}
+
 export const run: BenchSuite = async (opts: BenchOptions): Promise<BenchSection[]> => {
   const times = opts.quick ? 3 : 9;
   const sizes: Array<[number, number, number]> = opts.quick
@@ -159,6 +214,8 @@ export const run: BenchSuite = async (opts: BenchOptions): Promise<BenchSection[
         [3000, 3000, 10],
       ];
   const rows = sizes.map(([policies, pods, nodes]) => scenario(pods, policies, nodes, times));
+  const clusterSizes: Array<[number, number, number]> = opts.quick ? [[100, 1000, 100]] : [[1000, 10_000, 100], [1000, 30_000, 1000]];
+  const clusterRows = clusterSizes.map(([policies, pods, nodes]) => wholeCluster(pods, policies, nodes, opts.quick ? 5 : 21));
   return [
     {
       title: 'Firewall render for one node (compile + render, pure)',
@@ -167,6 +224,14 @@ export const run: BenchSuite = async (opts: BenchOptions): Promise<BenchSection[
         'CPU ms of this process; "cold" is the first run, "warm" the median of the rest. A one-policy change renders the whole node again from a view sharing all objects but the edited policy with the previous one (compiled policies are reused by identity).',
         'Counts are for the full render: rules in owned chains plus the four jumps, ipsets and their members. "change" counts rules with a new hash and sets whose members differ: what the agent would write.',
         'Targets (issue 4): one-policy change < 100 ms and full sync < 1 s at 1,000 policies × 1,000 pods.',
+      ],
+    },
+    {
+      title: 'Every node from one FirewallCluster (shared, incremental model)',
+      rows: clusterRows,
+      notes: [
+        'CPU ms. The same cluster shape as above. Each node\'s output is checked against renderNodeFirewall on three nodes before timing. "again" renders every node a second time (shared sets and memoized chains already built).',
+        'A pod added: addPod, re-rendering the nodes it reports (its own), and finding the nodes that hold each changed cluster-wide set (their member delta is shared, nothing is computed per node). Target (issue 9): < 1 ms. A policy edit re-renders only the nodes where the old or new version selects a pod.',
       ],
     },
   ];

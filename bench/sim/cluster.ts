@@ -35,7 +35,7 @@ import { ResponseTable } from '../../dns/answers.js';
 import type { ClusterState, ServiceInfo } from '../../dns/cluster.js';
 import { buildZone } from '../../dns/records.js';
 import { formatIPv4 } from '../../src/core/ip.js';
-import { renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInfo } from '../../src/core/firewall/index.js';
+import { FirewallCluster, type ClusterView, type DesiredFirewall, type FirewallDelta, type PodInfo } from '../../src/core/firewall/index.js';
 import { MemoryIpam, type BlockIndex, type IpamState } from '../../src/core/ipam/index.js';
 import { blockKey } from '../../src/core/ipam/keys.js';
 import { loadTopology } from '../../src/core/topology/index.js';
@@ -74,13 +74,18 @@ export interface SimResult {
   rules: { meanRules: number; meanSets: number; meanMembers: number; sampled: number };
   birdBytesMean: number;
   dnsAnswers: number;
-  incremental: { newBlock: boolean; remoteTables: number };
+  /**
+   * newBlock/remoteTables: the timed pod add (new namespace, so a new block); firewallMs its
+   * firewall part. join: a pod of an existing namespace and app on node 0, which joins
+   * cluster-wide sets: total ms, its firewall part, sets changed, nodes holding them (member
+   * deltas to send), nodes re-rendered. Medians of 5.
+   */
+  incremental: { newBlock: boolean; remoteTables: number; firewallMs: number; join: { ms: number; firewallMs: number; sets: number; remoteNodes: number; rendered: number } };
   peakRssMB: number;
   peakHeapMB: number;
 }
 
 const APPS = 20;
-const RULESET_SAMPLE = 25;
 
 function topologyText(s: Scale): string {
   const perZone = s.racks / s.zones;
@@ -250,20 +255,22 @@ export async function simulate(s: Scale): Promise<SimResult> {
   let sets = 0;
   let members = 0;
   const view: ClusterView = { ...baseView };
-  // Every node's ruleset costs about the same (cluster-wide ipsets dominate),
-  // so a sample of nodes spread over the cluster is rendered and the total
-  // extrapolated (rendering all 5,000+ would take minutes).
-  const sample = Math.min(s.nodes, RULESET_SAMPLE);
-  const [, tSample] = timed(() => {
-    for (let j = 0; j < sample; j++) {
-      const h = Math.floor((j * s.nodes) / sample);
-      const fw = renderNodeFirewall(view, `node-${h}`);
+  // Every node's ruleset, all of them, from one FirewallCluster: each
+  // cluster-wide ipset (a namespaceSelector peer is 30,000 pods here) is
+  // built once and shared by every node that holds it, and each node's part
+  // comes from per-node indexes. Building the model is part of the time.
+  const sample = s.nodes;
+  let fwc: FirewallCluster | undefined;
+  const [, tRules] = timed(() => {
+    fwc = new FirewallCluster(view);
+    for (let h = 0; h < s.nodes; h++) {
+      const fw = fwc.renderNode(`node-${h}`);
       rules += fw.chains.reduce((n, c) => n + c.rules.length, 0) + fw.jumps.length;
       sets += fw.ipsets.length;
       for (const x of fw.ipsets) members += x.members.length;
     }
   });
-  const tRules = (tSample * s.nodes) / sample;
+  const cluster = fwc!;
 
   // ---- BIRD config per node
   const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -300,22 +307,66 @@ export async function simulate(s: Scale): Promise<SimResult> {
   const node = 'node-0';
   const r0 = rackOf.get(node)!;
   const ids0 = new Map(r0.hosts.map((h, i) => [h, i + 1] as const));
-  const runIncremental = (name: string): { ms: number; newBlock: boolean; fw: DesiredFirewall } => {
+  // The firewall part of a change, as an agent fleet would act on it: the
+  // model updated, the nodes whose own chains changed rendered again, and
+  // each changed cluster-wide set's member delta addressed to the nodes
+  // holding it (the delta is shared: nothing is computed per remote node).
+  const applyFirewall = (deltas: FirewallDelta[]): { sets: number; remoteNodes: number; rendered: number; fw?: DesiredFirewall } => {
+    const nodes = new Set(deltas.flatMap((d) => d.nodes));
+    let fw: DesiredFirewall | undefined;
+    for (const n of nodes) fw = cluster.renderNode(n);
+    let remoteNodes = 0;
+    let sets = 0;
+    for (const d of deltas) for (const x of d.ipsets) {
+      sets++;
+      remoteNodes += cluster.nodesUsing(x.name).size;
+    }
+    return { sets, remoteNodes, rendered: nodes.size, ...(fw ? { fw } : {}) };
+  };
+  const runIncremental = (name: string): { ms: number; fwMs: number; newBlock: boolean; fw: DesiredFirewall | undefined } => {
     const t0 = performance.now();
     const blocksBefore = state.blocksByHost.get(node)!.size;
     const a = m.allocate({ name, host: node, tenant: `${name}-ns`, segment: '' });
     const newBlock = state.blocksByHost.get(node)!.size > blocksBefore;
-    if (newBlock) r0.blocks.push(state.blocks.get(blockKey('pods', a.block))!);
+    const block = state.blocks.get(blockKey('pods', a.block))!;
+    if (newBlock) r0.blocks.push(block);
     rackTable(k, r0, node, ids0);
     if (newBlock) for (const h of r0.hosts) if (h !== node) rackTable(k, r0, h, ids0);
-    // The node's rules: the watch cache hands over a view sharing every object but the new pod.
-    const v: ClusterView = { ...baseView, pods: [...pods, { namespace: `${name}-ns`, name, labels: { app: 'app-0' }, ip: a.ip, node, ports: [] }] };
-    const fw = renderNodeFirewall(v, node);
-    return { ms: performance.now() - t0, newBlock, fw };
+    const t1 = performance.now();
+    const deltas: FirewallDelta[] = [];
+    if (newBlock) deltas.push(cluster.addBlock({ cidr: block.value.cidr, host: node, tenant: block.value.tenant, segment: block.value.segment }));
+    deltas.push(cluster.addPod({ namespace: `${name}-ns`, name, labels: { app: 'app-0' }, ip: a.ip, node, ports: [] }));
+    const { fw } = applyFirewall(deltas);
+    const t2 = performance.now();
+    return { ms: t2 - t0, fwMs: t2 - t1, newBlock, fw };
   };
   runIncremental('warm-1');
   const incs = [2, 3, 4, 5, 6].map((i) => runIncremental(`inc-${i}`));
   const tInc = incs.map((x) => x.ms).sort((a, b) => a - b)[2]!;
+  const fwInc = incs.map((x) => x.fwMs).sort((a, b) => a - b)[2]!;
+  // A pod of ns-1/app-1 on node 0 (whose pods are app-0): it joins the app-1
+  // set of ns-1 and the namespaceSelector set of ns-1's team (30,000 members,
+  // held by most nodes), and brings the policies selecting app-1 to node 0.
+  const runJoin = (name: string): { ms: number; firewallMs: number; sets: number; remoteNodes: number; rendered: number } => {
+    const t0 = performance.now();
+    const blocksBefore = state.blocksByHost.get(node)!.size;
+    const a = m.allocate({ name, host: node, tenant: ns(1), segment: '' });
+    const deltas: FirewallDelta[] = [];
+    if (state.blocksByHost.get(node)!.size > blocksBefore) {
+      const block = state.blocks.get(blockKey('pods', a.block))!;
+      r0.blocks.push(block);
+      for (const h of r0.hosts) rackTable(k, r0, h, ids0);
+      deltas.push(cluster.addBlock({ cidr: block.value.cidr, host: node, tenant: block.value.tenant, segment: block.value.segment }));
+    } else rackTable(k, r0, node, ids0);
+    const t1 = performance.now();
+    deltas.push(cluster.addPod({ namespace: ns(1), name, labels: { app: 'app-1' }, ip: a.ip, node, ports: [{ name: 'http', containerPort: 8080 }] }));
+    const r = applyFirewall(deltas);
+    const t2 = performance.now();
+    return { ms: t2 - t0, firewallMs: t2 - t1, sets: r.sets, remoteNodes: r.remoteNodes, rendered: r.rendered };
+  };
+  runJoin('join-warm.ns-1');
+  const joins = [2, 3, 4, 5, 6].map((i) => runJoin(`join-${i}.ns-1`)).sort((a, b) => a.ms - b.ms);
+  const join = joins[2]!;
   sampleHeap();
 
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -336,7 +387,7 @@ export async function simulate(s: Scale): Promise<SimResult> {
     rules: { meanRules: rules / sample, meanSets: sets / sample, meanMembers: members / sample, sampled: sample },
     birdBytesMean: birdBytes / s.nodes,
     dnsAnswers: answers.size,
-    incremental: { newBlock: incs.every((x) => x.newBlock), remoteTables: r0.hosts.length - 1 },
+    incremental: { newBlock: incs.every((x) => x.newBlock), remoteTables: r0.hosts.length - 1, firewallMs: fwInc, join },
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     peakHeapMB: peakHeap / 2 ** 20,
   };

@@ -2,7 +2,8 @@
  * The policy engine and firewall renderer (DESIGN §5): every policy format
  * compiled to one model (compile.ts, k8s.ts, selector.ts, model.ts), the
  * model rendered into one node's filter-table chains and ipsets
- * (render.ts, names.ts), text payloads of the result (restore.ts), and an
+ * (render.ts, names.ts), every node of a cluster from one shared,
+ * incremental model (cluster.ts), text payloads of the result (restore.ts), and an
  * interpreter of the rendered rules (evaluate.ts) that the simulator and
  * the tests judge traffic with. Everything here is pure.
  */
@@ -59,3 +60,5 @@ export {
   type SourcedObject,
   type KubeObjects,
 } from './simulate.js';
+export { FirewallCluster, type FirewallDelta, type IpsetDelta } from './cluster.js';
+export type { RenderSource } from './render_source.js';

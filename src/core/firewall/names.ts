@@ -39,12 +39,32 @@ export function hex16(text: string): string {
   return sha256hex(text).slice(0, 16);
 }
 
+/*
+ * Names (of sets, policy chains, jumps) are hashed again for every node
+ * that renders them: a few thousand distinct texts, looked up millions of
+ * times when a whole cluster is rendered. Rule hashes are not memoized
+ * (they chain per position; chains are memoized instead, cluster.ts). The
+ * bound keeps a long-lived process from growing without end.
+ */
+const NAME_MEMO_LIMIT = 50_000;
+const nameMemo = new Map<string, string>();
+
+function memoHex16(text: string): string {
+  let h = nameMemo.get(text);
+  if (h === undefined) {
+    if (nameMemo.size >= NAME_MEMO_LIMIT) nameMemo.clear();
+    h = hex16(text);
+    nameMemo.set(text, h);
+  }
+  return h;
+}
+
 export function ruleHash(chain: string, previous: string, spec: string): string {
   return hex16(`rule\0${chain}\0${previous}\0${spec}`);
 }
 
 export function jumpHash(from: string, match: string, to: string): string {
-  return hex16(`jump\0${from}\0${match}\0${to}`);
+  return memoHex16(`jump\0${from}\0${match}\0${to}`);
 }
 
 /** Base chains: the four the built-in chains jump to, and the two shared stages. */
@@ -67,7 +87,7 @@ export type PolicyChainKind = 'I' | 'E' | 'H';
 
 /** `ROMANA-P-<hash of the policy key>-<I|E|H>` (ingress to pods, egress from pods, ingress to the host). */
 export function policyChainName(policyKey: string, kind: PolicyChainKind): string {
-  return `${CHAIN_PREFIX}P-${hex16(`policy\0${policyKey}`)}-${kind}`;
+  return `${CHAIN_PREFIX}P-${memoHex16(`policy\0${policyKey}`)}-${kind}`;
 }
 
 /**
@@ -83,7 +103,7 @@ export function policyChainName(policyKey: string, kind: PolicyChainKind): strin
 export type SetRole = 's' | 'l' | 'b' | 'k' | 'x' | 'n' | 'm';
 
 export function setName(role: SetRole, meaning: string): string {
-  return `${IPSET_PREFIX}${role}-${hex16(`set\0${role}\0${meaning}`)}`;
+  return `${IPSET_PREFIX}${role}-${memoHex16(`set\0${role}\0${meaning}`)}`;
 }
 
 /** Singleton sets. */
