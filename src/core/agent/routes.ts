@@ -157,3 +157,42 @@ export function remoteHostAddresses(blocks: Iterable<BlockLike>, hosts: Readonly
   }
   return [...out].sort();
 }
+
+/**
+ * Whether `table` (the kernel's (base, length, hop) triplets, as LPM) sends
+ * every address of `base/prefix` to `hop`. This is the incremental step for
+ * a new block: a table chosen with the block's space as don't care that
+ * already forwards it correctly is still a minimal table with the block
+ * specified (adding a constraint that the optimum already meets leaves it
+ * optimal), so only the tables for which this is false need the kernel
+ * again. O(entries) plus a sort of the entries inside the range.
+ */
+export function forwardsWhole(table: Uint32Array, base: number, prefix: number, hop: number): boolean {
+  let coverLen = -1;
+  let coverHop = -1;
+  const inside: Array<[number, number]> = [];
+  for (let i = 0; i + 2 < table.length; i += 3) {
+    const len = table[i + 1]!;
+    const eBase = (table[i]! & prefixMask(len)) >>> 0;
+    if (len <= prefix) {
+      // Covers the whole range when the range's base lies inside the entry (longest wins; later duplicates win, as in the kernel).
+      if (len >= coverLen && ((eBase ^ base) & prefixMask(len)) >>> 0 === 0) {
+        coverLen = len;
+        coverHop = table[i + 2]!;
+      }
+    } else if (((eBase ^ base) & prefixMask(prefix)) >>> 0 === 0) {
+      if (table[i + 2]! !== hop) return false; // part of the range goes elsewhere
+      inside.push([eBase, eBase + 2 ** (32 - len)]);
+    }
+  }
+  if (coverLen >= 0 && coverHop === hop) return true;
+  // No (right) covering entry: the entries inside must tile the range.
+  inside.sort((a, b) => a[0] - b[0]);
+  let next = base >>> 0;
+  const end = next + 2 ** (32 - prefix);
+  for (const [lo, hi] of inside) {
+    if (lo > next) return false;
+    next = Math.max(next, hi);
+  }
+  return next >= end;
+}
