@@ -17,7 +17,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../src/shared/log.js';
-import { answerQuestion, questionKey, responseFor, ResponseTable } from './answers.js';
+import { answerQuestion, responseFor, ResponseTable } from './answers.js';
 import type { Forwarder } from './forward.js';
 import type { Lookup } from './records.js';
 import { decode, encode, emptyMessage, questionEnd, RCODE, TYPE, WireError, type Edns, type Message } from './wire.js';
@@ -81,18 +81,20 @@ export class QueryHandler {
     } else if (q.length !== qEnd) {
       return undefined;
     }
-    const pre = table.get(questionKey(q, qEnd));
-    if (!pre) return undefined;
+    if (!table.find(q, qEnd)) return undefined;
+    const pre = table.hitBuf;
+    const po = table.hitOff;
+    const plen = table.hitLen;
     const opt = optFlags >= 0;
-    const out = Buffer.allocUnsafe(pre.length + (opt ? 11 : 0));
-    pre.copy(out);
+    const out = Buffer.allocUnsafe(plen + (opt ? 11 : 0));
+    pre.copy(out, 0, po, po + plen);
     out[0] = q[0]!;
     out[1] = q[1]!;
-    out[2] = (pre[2]! & 0xfe) | (q[2]! & 0x01);
-    out[3] = (pre[3]! & 0xef) | (q[3]! & 0x10); // CD
+    out[2] = (pre[po + 2]! & 0xfe) | (q[2]! & 0x01);
+    out[3] = (pre[po + 3]! & 0xef) | (q[3]! & 0x10); // CD
     q.copy(out, 12, 12, qEnd - 4); // the question's case as asked
     if (opt) {
-      const p = pre.length;
+      const p = plen;
       out[p] = 0;
       out.writeUInt16BE(TYPE.OPT, p + 1);
       out.writeUInt16BE(EDNS_SIZE, p + 3);
