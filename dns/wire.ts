@@ -236,14 +236,17 @@ export function addressBytes(s: string): number[] {
  * responses left ~40 MB of pool slabs to the garbage collector.
  */
 let scratch = Buffer.allocUnsafeSlow(4096);
-const scratchNames = new Map<string, number>();
 
 class Writer {
   buf = scratch;
   len = 0;
-  private readonly names = scratchNames;
-
-  constructor() { this.names.clear(); }
+  /**
+   * Lowercase suffix → offset, for compression pointers. A fresh Map per
+   * message on purpose: clearing one long-lived Map makes V8 allocate its
+   * new table in old space, and precomputing the table then promoted
+   * ~80 MB of garbage.
+   */
+  private readonly names = new Map<string, number>();
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -256,19 +259,61 @@ class Writer {
   u16(v: number): void { this.room(2); this.buf.writeUInt16BE(v & 0xffff, this.len); this.len += 2; }
   u32(v: number): void { this.room(4); this.buf.writeUInt32BE(v >>> 0, this.len); this.len += 4; }
   bytes(b: Uint8Array | number[]): void { this.room(b.length); for (let i = 0; i < b.length; i++) this.buf[this.len++] = b[i]!; }
+  /**
+   * Writes a name label by label; every suffix written is remembered
+   * (lowercase) for later pointers, and with `compress` a suffix already
+   * written becomes a pointer. Suffixes are slices of one lowercased copy,
+   * not split/join per label: precomputing 60k responses made that the
+   * bulk of the garbage.
+   */
   name(name: string, compress: boolean): void {
-    const labels = name === '' ? [] : name.split('.');
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.').toLowerCase();
+    if (name === '') { this.u8(0); return; }
+    const lower = name.toLowerCase();
+    // A few non-Latin-1 characters change length when lowercased; then suffixes are lowercased one by one.
+    const aligned = lower.length === name.length;
+    for (let start = 0; ;) {
+      const dot = name.indexOf('.', start);
+      const end = dot < 0 ? name.length : dot;
+      const suffix = start === 0 ? lower : aligned ? lower.slice(start) : name.slice(start).toLowerCase();
       const at = compress ? this.names.get(suffix) : undefined;
       if (at !== undefined) { this.u16(0xc000 | at); return; }
       if (this.len < 0x3fff) this.names.set(suffix, this.len);
-      const l = Buffer.from(labels[i]!, 'latin1');
-      if (l.length === 0 || l.length > 63) throw new WireError(`bad label in "${name}"`);
-      this.u8(l.length);
-      this.bytes(l);
+      const n = end - start;
+      if (n === 0 || n > 63) throw new WireError(`bad label in "${name}"`);
+      this.room(n + 1);
+      this.buf[this.len++] = n;
+      // Latin-1, as Buffer.from(label, 'latin1') encodes: the low octet of each UTF-16 unit.
+      for (let i = start; i < end; i++) this.buf[this.len++] = name.charCodeAt(i) & 0xff;
+      if (dot < 0) break;
+      start = dot + 1;
     }
     this.u8(0);
+  }
+
+  /** A or AAAA rdata; dotted-quad IPv4 is parsed in place (no split, no arrays). */
+  address(s: string): void {
+    this.room(16);
+    let part = 0;
+    let digits = 0;
+    let parts = 0;
+    const at = this.len;
+    for (let i = 0; i <= s.length; i++) {
+      const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+      if (c === 0x2e) {
+        if (digits === 0 || part > 255 || parts === 4) { parts = -1; break; }
+        this.buf[at + parts++] = part;
+        part = 0;
+        digits = 0;
+      } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+        part = part * 10 + (c - 0x30);
+        digits++;
+      } else {
+        parts = -1;
+        break;
+      }
+    }
+    if (parts === 4) { this.len += 4; return; }
+    this.bytes(addressBytes(s));
   }
 }
 
@@ -277,7 +322,7 @@ function writeRData(w: Writer, rr: RR): void {
   w.u16(0);
   const d = rr.data;
   switch (d.kind) {
-    case 'address': w.bytes(addressBytes(d.address)); break;
+    case 'address': w.address(d.address); break;
     case 'name': w.name(d.name, true); break;
     case 'mx': w.u16(d.preference); w.name(d.exchange, true); break;
     case 'srv': w.u16(d.priority); w.u16(d.weight); w.u16(d.port); w.name(d.target, false); break;
