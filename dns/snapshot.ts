@@ -45,8 +45,15 @@ class Collector {
   readonly slices = new Map<string, EndpointSubset[]>();
   podCount = 0;
 
-  /** A copy of `v` that shares no memory with the text it was cut from. */
+  /**
+   * A copy of `v` that shares no memory with the text it was cut from. V8
+   * makes views (sliced or cons strings) only of 13 characters or more, so
+   * shorter strings are copies already; a longer one is re-decoded from
+   * its UTF-8 octets into a fresh flat string. (A concatenation-and-slice
+   * copy is cheaper to make but keeps a slice object per string: +5 MB.)
+   */
   private keep(v: string): string {
+    if (v.length < 13) return v;
     let k = this.strings.get(v);
     if (k === undefined) {
       k = Buffer.from(v, 'utf8').toString('utf8');
@@ -70,9 +77,16 @@ class Collector {
       return;
     }
     const meta = obj(o['metadata']);
-    const ns = this.keep(str(meta['namespace']) ?? 'default');
+    const rawNs = str(meta['namespace']) ?? 'default';
     const rawName = str(meta['name']);
     if (!rawName) return;
+    if (kind === 'Pod') {
+      // Counted, and its namespace exists; nothing else of a pod is kept.
+      this.podCount++;
+      if (!this.namespaces.has(rawNs)) this.namespaces.add(this.keep(rawNs));
+      return;
+    }
+    const ns = this.keep(rawNs);
     const name = this.keep(rawName);
     const spec = obj(o['spec']);
     switch (kind) {
@@ -125,10 +139,6 @@ class Collector {
         this.slices.set(key, list);
         break;
       }
-      case 'Pod':
-        this.podCount++;
-        this.namespaces.add(ns);
-        break;
       default:
         break;
     }

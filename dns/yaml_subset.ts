@@ -31,10 +31,15 @@ const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 
 function resolvePlain(s: string): Value {
-  if (NULL.test(s)) return null;
-  if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
-  if (INT.test(s)) return Number(s);
-  if (OTHER_NUMBER.test(s)) throw GIVE_UP;
+  const c = s.charCodeAt(0);
+  // Most scalars are names: only a digit, sign or dot can start a number, only t/f/n/~ a bool or null.
+  if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) {
+    if (INT.test(s)) return Number(s);
+    if (OTHER_NUMBER.test(s)) throw GIVE_UP;
+    return s;
+  }
+  if (s === '' || c === 0x7e || c === 0x6e || c === 0x4e) return NULL.test(s) ? null : s;
+  if (c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46) return BOOL.test(s) ? c === 0x74 || c === 0x54 : s;
   return s;
 }
 
