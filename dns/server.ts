@@ -15,6 +15,7 @@
  * together, so a query sees one consistent cluster state.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { Logger } from '../src/shared/log.js';
 import { answerQuestion, responseFor, ResponseTable } from './answers.js';
@@ -164,11 +165,29 @@ export interface DnsServer {
   close(): Promise<void>;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram's address lookup for every send. The default, dns.lookup, answers
+ * even an IP literal on the next tick, so each response cost a
+ * process.nextTick, two closures and a deferred send; a client address
+ * (rinfo.address) is always a literal, answered here at once. Names (only
+ * possible for --listen) still go to dns.lookup.
+ */
+function literalLookup(host: string, opts: unknown, cb: LookupCallback): void {
+  const family = net.isIP(host);
+  if (family !== 0) {
+    cb(null, host, family);
+    return;
+  }
+  dns.lookup(host, opts as dns.LookupOneOptions, cb);
+}
+
 /** Binds UDP then TCP on the same port (retrying when port 0 gave UDP a port TCP cannot have). */
 export async function startDnsServer(h: QueryHandler, opts: ListenOptions, log: Logger): Promise<DnsServer> {
   const family = net.isIPv6(opts.host) ? 'udp6' : 'udp4';
   for (let attempt = 0; ; attempt++) {
-    const udp = dgram.createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024 });
+    const udp = dgram.createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024, lookup: literalLookup as unknown as typeof dns.lookup });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(opts.port, opts.host, () => { udp.off('error', reject); resolve(); });
