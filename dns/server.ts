@@ -17,6 +17,7 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
+import v8 from 'node:v8';
 import type { Logger } from '../src/shared/log.js';
 import { answerQuestion, responseFor, ResponseTable } from './answers.js';
 import type { Forwarder } from './forward.js';
@@ -163,6 +164,23 @@ export interface ListenOptions {
 export interface DnsServer {
   readonly port: number;
   close(): Promise<void>;
+}
+
+/**
+ * Keeps V8's young generation at its initial size (two 1 MB semi-spaces)
+ * for the rest of the process. By default it grows to 2 × 16 MB under the
+ * allocation burst of a snapshot load or zone build and never shrinks back
+ * while queries keep allocating: ~30 MB of RSS for nothing, because a DNS
+ * server's per-query garbage dies young and needs no large nursery (the
+ * scavenges it causes stay well under a millisecond). Equivalent to
+ * `node --max-semi-space-size=1`, for an entry point that cannot pass node
+ * flags; it changes a process-wide V8 setting, so only a process that is
+ * mainly a DNS server should call it, before loading its cluster state.
+ * Measured at 150k pods + 10k services: RSS after load 167 → 123 MB, peak
+ * 168 → 138 MB.
+ */
+export function capYoungGeneration(): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
