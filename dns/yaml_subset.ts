@@ -306,6 +306,8 @@ function flowScalar(t: string, i: number): [Value, number] {
  * something this reader leaves to the `yaml` package.
  */
 export function parseYamlSubset(text: string): Value | undefined {
+  // A byte order mark may open a stream (and so the first document of a snapshot file); YAML ignores it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines: Line[] = [];
   let start = 0;
   while (start <= text.length) {

@@ -4,10 +4,12 @@
  * left to that package. The common kubectl shapes must be accepted (or the
  * snapshot loader would be slow again without any test noticing).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { parseSnapshot } from '../../dns/snapshot.js';
+import { loadSnapshotFile, parseSnapshot } from '../../dns/snapshot.js';
 import { parseYamlSubset } from '../../dns/yaml_subset.js';
 
 const fixture = readFileSync(new URL('./fixtures/cluster.yaml', import.meta.url), 'utf8');
@@ -66,6 +68,7 @@ status:
   `- apiVersion: v1\n  kind: Namespace\n  metadata: {name: default}\n`,
   `{"kind": "Service", "metadata": {"name": "a", "namespace": "b"}, "spec": {"ports": [{"port": 80}]}}`,
   `key: ~\nother: Null\nt: True\nf: FALSE\nn: -12\np: +7\nz: 007\nword: yes\n`,
+  '\uFEFFkind: Namespace\r\nmetadata:\r\n  name: crlf\r\n',
 ];
 
 /** Shapes it must leave to the `yaml` package. */
@@ -132,5 +135,24 @@ describe('snapshot units', () => {
     const indented = `apiVersion: v1\nitems:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: a, namespace: n}\n    spec: {clusterIP: 10.0.0.1}\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p, namespace: m}\nkind: List\n`;
     expect(parseSnapshot(indented)).toEqual(s);
     expect(parseSnapshot('kind: List\nitems: []\n').services).toEqual([]);
+  });
+
+  it('reads a file across 1 MiB chunk boundaries (multi-byte characters included) as parseSnapshot reads its text', () => {
+    const docs: string[] = [];
+    for (let i = 0; i < 8000; i++) {
+      docs.push(`apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-${i}\n  namespace: ns-${i % 7}\n  annotations: {note: "żółw ${'é'.repeat(i % 50)}"}\nspec:\n  clusterIP: 10.96.${i >> 8}.${i & 255}\n  externalIPs: [192.168.${i >> 8}.${i & 255}]\n  ports: [{name: http, port: 80, protocol: TCP}]\n`);
+    }
+    const text = `apiVersion: v1\nitems:\n${docs.slice(0, 4000).map((d) => `- ${d.replace(/\n(?=.)/g, '\n  ')}`).join('')}kind: List\n---\n${docs.slice(4000).join('---\n')}`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 * 1024 * 1024);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'romana-snapshot-'));
+    try {
+      writeFileSync(path.join(dir, 'cluster.yaml'), text);
+      const fromFile = loadSnapshotFile(path.join(dir, 'cluster.yaml'));
+      expect(fromFile.services).toHaveLength(8000);
+      expect(fromFile.services[7999]).toMatchObject({ name: 'svc-7999', namespace: 'ns-5', clusterIPs: ['10.96.31.63'], externalIPs: ['192.168.31.63'] });
+      expect(fromFile).toEqual(parseSnapshot(text));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
