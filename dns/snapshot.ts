@@ -10,7 +10,9 @@
  * nor more than one object's YAML tree is ever alive at once. Each unit is
  * read by yaml_subset.ts (a few µs) or, for shapes that reader leaves out,
  * by the `yaml` package (~100+ µs), and reduced at once to the fields DNS
- * needs (cluster.ts). Every string kept goes through `keep`, which copies
+ * needs (cluster.ts). A Pod is not parsed at all: its name and namespace
+ * lines are read off the text (`podFields`), since a kubectl pod is mostly
+ * spec, status and managedFields that DNS never reads. Every string kept goes through `keep`, which copies
  * it: V8 substrings can be views into their parent, and one 13-octet IP
  * kept from a document used to keep the whole file text alive (26 MB at
  * 150k pods). EndpointSlices win over Endpoints for a service that has
@@ -67,6 +69,14 @@ class Collector {
       const o = obj(p);
       return { name: this.keep(str(o['name']) ?? ''), protocol: this.keep((str(o['protocol']) ?? 'TCP').toLowerCase()), port: Number(o['port'] ?? 0) };
     }).filter((p) => p.port > 0 && p.port < 65536);
+  }
+
+  /** A pod read by `podFields`: counted when it has a name, as `add` counts one. */
+  addPod(namespace: unknown, name: unknown): void {
+    if (!str(name)) return;
+    const ns = str(namespace) ?? 'default';
+    this.podCount++;
+    if (!this.namespaces.has(ns)) this.namespaces.add(this.keep(ns));
   }
 
   add(item: unknown): void {
@@ -222,10 +232,90 @@ function parseUnit(text: string): unknown {
   return fast !== undefined ? fast : YAML.parse(text);
 }
 
+/** One `key: value` line read alone, as an object, or undefined. */
+function keyLine(content: string): Obj | undefined {
+  const v = parseYamlSubset(content);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+/**
+ * A Pod unit's metadata.name and metadata.namespace, read off its lines
+ * without parsing the pod; undefined when the unit is not a Pod, or not in
+ * a shape this reads (then it is parsed whole). All DNS needs of a pod is
+ * that it exists in its namespace, and a kubectl pod is mostly spec,
+ * status and managedFields: those lines are skipped, not parsed. Lines at
+ * the unit's top indentation are its keys (`kind:`, `metadata:`; kubectl
+ * prints kind first); `metadata:` is either one flow line or a block
+ * whose direct children include `name:` and `namespace:`.
+ */
+function podFields(text: string, isItem: boolean): { namespace: unknown; name: unknown } | undefined {
+  let top = 0;
+  let isPod = false;
+  let meta: { namespace: unknown; name: unknown } | undefined;
+  let inMeta = false;
+  let child = -1;
+  for (let pos = 0, first = true; pos <= text.length; first = false) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    let line = text.slice(pos, end);
+    pos = end + 1;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.includes('\t')) return undefined;
+    let indent = 0;
+    if (first && isItem) {
+      // "- key: v": the item's first key, at the indentation of those that follow.
+      const m = /^- +/.exec(line);
+      if (!m) return undefined;
+      indent = top = m[0].length;
+    } else {
+      while (line.charCodeAt(indent) === 32) indent++;
+    }
+    const content = line.slice(indent);
+    if (content === '' || content[0] === '#') continue;
+    if (indent < top) return undefined;
+    if (indent > top) {
+      if (inMeta) {
+        if (child < 0) child = indent;
+        if (indent === child && (content.startsWith('name:') || content.startsWith('namespace:'))) {
+          const v = keyLine(content);
+          // An empty value may continue on the next line ("name:\n  x"): leave that to the full parse.
+          if (!v || Object.values(v)[0] === null) return undefined;
+          if ('name' in v) meta!.name = v['name'];
+          else meta!.namespace = v['namespace'];
+        }
+      }
+      continue;
+    }
+    inMeta = false;
+    if (isPod && meta) return meta; // past metadata, and a Pod: the rest (spec, status) is not needed
+    if (content.startsWith('kind:')) {
+      if (keyLine(content)?.['kind'] !== 'Pod') return undefined;
+      isPod = true;
+    } else if (content.startsWith('metadata:')) {
+      if (meta) return undefined;
+      const rest = content.slice('metadata:'.length).trim();
+      if (rest === '' || rest[0] === '#') {
+        meta = { namespace: undefined, name: undefined };
+        inMeta = true;
+      } else {
+        const md = keyLine(content)?.['metadata'];
+        if (md === null || typeof md !== 'object' || Array.isArray(md)) return undefined;
+        meta = { namespace: (md as Obj)['namespace'], name: (md as Obj)['name'] };
+      }
+    }
+  }
+  return isPod && meta ? meta : undefined;
+}
+
 function collectYaml(lines: Iterable<string>): ClusterState {
   const c = new Collector();
   for (const [text, isItem] of units(lines)) {
     if (text.trim() === '') continue;
+    const pod = podFields(text, isItem);
+    if (pod) {
+      c.addPod(pod.namespace, pod.name);
+      continue;
+    }
     const v = parseUnit(text);
     // An item unit is a one-entry sequence ("- apiVersion: …").
     c.add(isItem ? arr(v)[0] : v);

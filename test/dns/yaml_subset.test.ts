@@ -155,4 +155,22 @@ describe('snapshot units', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('counts pods from their name and namespace lines alone, in any shape the full parse would accept', () => {
+    const cases: Array<[string, number, string[]]> = [
+      // kubectl's block shape: name and namespace among managedFields and ownerReferences (whose "name:" is deeper).
+      [`apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    managedFields:\n    - manager: kubelet\n      fieldsV1:\n        f:metadata: {}\n    name: web-1\n    namespace: "shop"  # quoted\n    ownerReferences:\n    - kind: ReplicaSet\n      name: not-the-pod\n      namespace: not-the-ns\n  spec:\n    containers:\n    - name: nginx\n  status: {podIP: 10.1.1.1}\nkind: List\n`, 1, ['shop']],
+      [`kind: Pod\nmetadata: {name: p, namespace: flow}\n`, 1, ['flow']],
+      [`kind: Pod\nmetadata:\n  name: p\n`, 1, ['default']],
+      [`kind: Pod\nmetadata:\n  namespace: nameless\n`, 0, []],
+      [`kind: Pod\nmetadata:\n  name:\n    continued\n  namespace: later\n`, 1, ['later']],
+      [`metadata:\n  namespace: kind-last\n  name: p\nspec: {}\nkind: Pod\n`, 1, ['kind-last']],
+      [`kind: Deployment\nmetadata: {name: d, namespace: deploy}\nspec:\n  template:\n    kind: Pod\n    metadata: {name: t, namespace: inner}\n`, 0, []],
+      [`kind: Pod\nmetadata:\n  name: 42\n  namespace: numeric-name\n`, 0, []],
+    ];
+    for (const [text, pods, namespaces] of cases) {
+      const st = parseSnapshot(text);
+      expect({ pods: st.podCount, namespaces: st.namespaces }, text).toEqual({ pods, namespaces });
+    }
+  });
 });
