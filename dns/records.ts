@@ -165,6 +165,21 @@ class ZoneBuilder implements Lookup {
   }
 
   nonTerminal(name: string): void { this.touch(name); }
+
+  /**
+   * Copies every record list to an exact-size array. Lists grow by push,
+   * and V8 grows a 16-slot array to 40 on the 17th element: a service with
+   * a ClusterIP, a VIP and 15 endpoints kept 23 empty slots (~1.8 MB at
+   * 10k services).
+   */
+  compact(): void {
+    for (const d of this.names.values()) {
+      if (d.a) d.a = d.a.slice();
+      if (d.aaaa) d.aaaa = d.aaaa.slice();
+      if (d.srv) d.srv = d.srv.slice();
+      if (d.ptr) d.ptr = d.ptr.slice();
+    }
+  }
 }
 
 function activeAddresses(state: ClusterState, svc: ServiceInfo) {
@@ -225,5 +240,6 @@ export function buildZone(state: ClusterState, opts: ZoneOptions): Lookup {
       z.srv(`_${p.name.toLowerCase()}._${p.protocol}.${fq}`, { priority: 0, weight: 100, port: p.port, target: fq });
     }
   }
+  z.compact();
   return z;
 }

@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { answerQuestion, podAddress, responseFor } from '../../dns/answers.js';
+import { answerQuestion, podAddress, responseFor, ResponseTable } from '../../dns/answers.js';
 import { parseKubeDnsConfig, parseDnsArgs, parseResolvConf } from '../../dns/config.js';
 import { upstreamsFor } from '../../dns/forward.js';
 import { buildZone, reverseName } from '../../dns/records.js';
 import { parseSnapshot } from '../../dns/snapshot.js';
-import { CLASS_IN, decode, emptyMessage, encode, TYPE } from '../../dns/wire.js';
+import { CLASS_IN, decode, emptyMessage, encode, questionEnd, TYPE } from '../../dns/wire.js';
 import { formatMessage } from '../../dns/zonefile.js';
 
 const fixture = readFileSync(new URL('./fixtures/cluster.yaml', import.meta.url), 'utf8');
@@ -156,5 +156,36 @@ describe('snapshot loading', () => {
     expect(state.podCount).toBe(1);
     const json = parseSnapshot(JSON.stringify({ kind: 'List', items: [{ kind: 'Service', metadata: { name: 'a', namespace: 'n' }, spec: { clusterIP: '10.0.0.1' } }] }));
     expect(json.services[0]!.clusterIPs).toEqual(['10.0.0.1']);
+  });
+});
+
+describe('response table', () => {
+  const zone = buildZone(state, { domain: 'cluster.local', ttl: 30, endpointIPs: true, serial: 7 });
+  const table = new ResponseTable(zone);
+  const query = (name: string, type: number) => encode(emptyMessage({ id: 5, rd: true, questions: [{ name, type, class: CLASS_IN }] }));
+  const hit = (q: Buffer): string | undefined => {
+    if (!table.find(q, questionEnd(q))) return undefined;
+    return formatMessage(decode(table.hitBuf.subarray(table.hitOff, table.hitOff + table.hitLen)));
+  };
+
+  it('finds precomputed answers by the question bytes, qname case-insensitively, identical to the slow path', () => {
+    expect(hit(query('NGINX.default.svc.Cluster.Local', TYPE.A))).toBe(ask('nginx.default.svc.cluster.local', TYPE.A).replace(' rd', ''));
+    expect(hit(query('_http._tcp.nginx.default.svc.cluster.local', TYPE.SRV))).toContain('IN SRV 0 100 80 nginx.default.svc.cluster.local.');
+    expect(hit(query('64.181.99.10.in-addr.arpa', TYPE.PTR))).toContain('IN PTR nginx.default.svc.cluster.local.');
+  });
+
+  it('compares qtype and qclass exactly (65 and 97 differ only in the ASCII case bit)', () => {
+    table.learn({ name: 'nginx.default.svc.cluster.local', type: 65, class: CLASS_IN });
+    expect(hit(query('nginx.default.svc.cluster.local', 65))).toBeDefined();
+    expect(hit(query('nginx.default.svc.cluster.local', 97))).toBeUndefined();
+    expect(hit(query('nginx.default.svc.cluster.local', TYPE.MX))).toBeUndefined();
+  });
+
+  it('learns slow-path answers (pod names) and keeps them across many entries', () => {
+    expect(hit(query('10-116-0-7.default.pod.cluster.local', TYPE.A))).toBeUndefined();
+    for (let i = 0; i < 3000; i++) table.learn({ name: `10-1-${i >> 8}-${i & 255}.default.pod.cluster.local`, type: TYPE.A, class: CLASS_IN });
+    table.learn({ name: '10-116-0-7.default.pod.cluster.local', type: TYPE.A, class: CLASS_IN });
+    expect(hit(query('10-116-0-7.default.pod.cluster.local', TYPE.A))).toBe(';; NOERROR qr aa ra\n;; ANSWER\n10-116-0-7.default.pod.cluster.local. 30 IN A 10.116.0.7\n');
+    expect(hit(query('10-1-11-183.default.pod.cluster.local', TYPE.A))).toContain('IN A 10.1.11.183');
   });
 });

@@ -215,3 +215,20 @@ describe('romana-dns process', () => {
     expect(m).toMatch(/romana_dns_precomputed_responses [1-9]/);
   });
 });
+
+describe('capYoungGeneration', () => {
+  it('keeps the young generation at its initial size through an allocation burst (a fresh process)', () => {
+    const server = new URL('../../dist/dns/server.js', import.meta.url).href;
+    const script = `
+      import v8 from 'node:v8';
+      const { capYoungGeneration } = await import(${JSON.stringify(server)});
+      capYoungGeneration();
+      const keep = [];
+      for (let i = 0; i < 2e6; i++) { const o = { i, a: [i] }; if (i % 10 === 0) keep.push(o); }
+      const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+      process.stdout.write(String(s.space_size / 2 ** 20));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(Number(r.stdout)).toBeLessThanOrEqual(4);
+  });
+});
