@@ -17,9 +17,9 @@
  * - a fixed offered load of the target rate (`-Q 36600 -v`): p50/p99 when
  *   the server keeps up, which is what a cluster's resolvers see, so GC
  *   pauses and event-loop stalls show up there rather than queueing.
- * romana-dns runs twice: as deployed (Node's default heap flags) and with
- * `--max-semi-space-size=1`, which caps V8's young generation (by default
- * it grows to 2 × 16 MB during the snapshot load and stays so). RSS is read
+ * romana-dns runs as deployed: it caps V8's young generation itself at start
+ * (dns/server.ts capYoungGeneration; by default the nursery grows to
+ * 2 × 16 MB during the snapshot load and stays so). RSS is read
  * from /proc after load and after the runs; VmHWM is the peak.
  * Without dnsperf (outside CI) the suite reports that and returns.
  *
@@ -195,7 +195,6 @@ export async function run(opts: BenchOptions): Promise<BenchSection[]> {
   const children: ChildProcess[] = [];
   const variants: Array<{ label: string; flags: string[] }> = [
     { label: 'romana-dns', flags: [] },
-    { label: 'romana-dns --max-semi-space-size=1', flags: ['--max-semi-space-size=1'] },
   ];
   const results: Array<{ label: string; m: Measured; loaded: number; after: number; peak: number; loadMs: number; loadCpu: number }> = [];
   try {
