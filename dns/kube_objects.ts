@@ -15,9 +15,8 @@
  * strings and is shared by design.
  */
 import { VIP_EXTERNAL_IP_ANNOTATION } from '../src/listener/translate.js';
+import { arr, obj, str, type Obj } from './json_values.js';
 import type { ClusterState, EndpointAddress, EndpointSubset, ServiceInfo, ServicePort } from './cluster.js';
-
-type Obj = Record<string, unknown>;
 
 /** Where endpoint addresses come from: EndpointSlices (discovery.k8s.io/v1, what CoreDNS and kube-proxy read; not capped at 1000 addresses) or the core v1 Endpoints. */
 export type EndpointsApi = 'endpointslices' | 'endpoints';
@@ -42,15 +41,6 @@ function intern(s: string): string {
   return s;
 }
 
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 function strings(v: unknown): string[] {
   return arr(v).map(str).filter((x): x is string => x !== undefined);
 }

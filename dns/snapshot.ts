@@ -23,20 +23,10 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import YAML from 'yaml';
+import { arr, obj, str, type Obj } from './json_values.js';
 import type { ClusterState, EndpointSubset, ServiceInfo, ServicePort } from './cluster.js';
 import { parseYamlSubset } from './yaml_subset.js';
 
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 class Collector {
   /** Copies of every string kept, by value: one copy per distinct string (namespaces, protocols and endpoint IPs repeat). */

@@ -14,13 +14,14 @@
  * hosts the daemon's loopback listener and unix socket. cleanup() kills
  * every process by PID and deletes every namespace by name.
  */
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupDaemons, http as daemonHttp, startDaemon, tempDir, type DaemonProcess } from '../helpers/daemon.js';
-import { invokeCni, NetnsLab, type NsProcess } from '../../src/lab/netns.js';
+import { NetnsLab, type NsProcess } from '../../src/lab/netns.js';
 import { waitFor } from '../../src/lab/poll.js';
+import { cniAdd } from '../../src/lab/pods.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const AGENT_MAIN = path.join(REPO, 'dist/src/agent/main.js');
@@ -245,23 +246,8 @@ export class LabCluster {
     if (ep.status >= 300) throw new Error(`PUT /endpoints/${namespace}/${name}: ${ep.status} ${ep.text}`);
     const ns = await this.lab.add(`p${++this.podSeq}`);
     const cid = `${this.lab.prefix}${this.podSeq.toString().padStart(4, '0')}${'0'.repeat(40)}`;
-    const conflist = JSON.parse(readFileSync(path.join(h.confDir, '10-romana.conflist'), 'utf8'));
-    const add = await invokeCni(
-      this.lab,
-      h.ns,
-      {
-        CNI_COMMAND: 'ADD',
-        CNI_CONTAINERID: cid,
-        CNI_NETNS: this.lab.path(ns),
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: h.binDir,
-        CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${name}`,
-      },
-      conflist,
-      { entry: path.join(h.binDir, 'romana') },
-    );
-    if (add.code !== 0) throw new Error(`CNI ADD of ${namespace}/${name} on ${h.name} failed (${add.code}): ${add.stdout} ${add.stderr}`);
-    const ip = String(add.json.ips[0].address).split('/')[0]!;
+    const add = await cniAdd(this.lab, h, ns, cid, namespace, name);
+    const ip = add.ip;
     const probe = new Prober(this.startProbeAgent(ns));
     await probe.proc.waitForLine(/"ready":true/, 30_000);
     const pod: LabPod = { name, namespace, host: h, ns, cid, ip, labels, probe, result: add.json };
