@@ -104,7 +104,7 @@ export function chooseAllocation(state: IpamState, req: AllocateRequest): Alloca
   }
   let placed = 0;
   for (const net of nets) {
-    const leaf = host.placements.get(net.name);
+    const leaf = host.leafAt[net.order];
     if (!leaf) continue;
     placed++;
     // The owner's lowest block with a free address, else a new block in this network.

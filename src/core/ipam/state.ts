@@ -460,6 +460,9 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
 }
 
 export class HostEntry implements StoredRecord<HostRecord> {
+  /** The same placements by network order (NetIndex.order): allocation reads them without a Map lookup per network. */
+  readonly leafAt: Array<LeafIndex | undefined> = [];
+
   constructor(
     public value: HostRecord,
     public revision: number,
@@ -468,7 +471,9 @@ export class HostEntry implements StoredRecord<HostRecord> {
     readonly placements: Map<string, LeafIndex>,
     /** The host's owner tree (shared with state.ownerTrees; survives record updates). */
     readonly owners: HostOwners,
-  ) {}
+  ) {
+    for (const leaf of placements.values()) this.leafAt[leaf.net.order] = leaf;
+  }
 }
 
 export class AddressEntry implements StoredRecord<AddressRecord> {
