@@ -18,7 +18,8 @@
  *   leaf.slots    per (network, leaf group): FreeBitmap of used block slots
  *                 (slot i = the i-th block-sized part of the leaf CIDR),
  *                 plus a sparse buddy tree of used slots per aligned region
- *                 (LeafIndex.markSlot; block placement keeps hosts apart)
+ *                 (LeafIndex.markSlot; block placement keeps hosts apart),
+ *                 and per host the sorted slots of its blocks there
  *   ownerTrees    host -> tenant -> segment -> [network order] -> OwnerIndex:
  *                 a min-heap (by address) of the owner's blocks that may
  *                 have a free address, cleaned lazily, so allocation never
@@ -30,7 +31,10 @@
  *                 goes through leaf -> slot -> block, see addressAt)
  *   hosts         host name -> record, numeric IP, placement per network
  * Allocation cost is O(log32 n) in the bitmaps plus the copy of one block
- * record's names (the record is what the store writes).
+ * record's names (the record is what the store writes). MemoryIpam skips
+ * the copy: it applies its allocations in place (insertBlock, addBlockName,
+ * insertAddress), editing block records only this state refers to
+ * (BlockIndex.ownsValue) and building address records on first read.
  *
  * Updates of a block record are applied by diffing its `names` against the
  * held value (O(addresses in the block), the same order as the planner's
