@@ -76,6 +76,7 @@ export class NewBlock {
  */
 export type AllocationChoice = AddressEntry | BlockIndex | NewBlock;
 
+/** The choice for `req` (see AllocationChoice); changes nothing but the owners' heap housekeeping. */
 export function chooseAllocation(state: IpamState, req: AllocateRequest): AllocationChoice {
   checkRequest(req);
   const existing = state.addressByName.get(req.name);
@@ -219,6 +220,8 @@ export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): n
   }
 }
 
+const NO_SLOTS: readonly number[] = [];
+
 /**
  * The slot for a new block of `host` in `leaf` (buddy-style, so that a
  * host's blocks stay aggregatable into few prefixes):
@@ -234,8 +237,6 @@ export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): n
  * sorted by LeafIndex.slotsByHost): per level one check per distinct
  * region; plus O(levels) for step 2.
  */
-const NO_SLOTS: readonly number[] = [];
-
 export function findSlotFor(leaf: LeafIndex, host: string): number {
   if (leaf.slotCount === 0) return -1;
   // Sorted, so the host's blocks inside a region are counted by two binary
