@@ -173,7 +173,7 @@ export function applyAllocation(state: IpamState, req: AllocateRequest, c: Block
   }
   const v = b.value;
   const ip = b.base + off;
-  state.insertAddress(req.name, revision, ip, b);
+  state.insertAddress(req.name, revision, b, off);
   return { name: req.name, ip: formatIPv4(ip), network: v.network, block: v.cidr };
 }
 

@@ -28,13 +28,16 @@
  *                 reaches it without another lookup by host name
  *   block.bits    per block: FreeBitmap of allocated-or-reserved offsets
  *   addressByName address name -> record and numeric IP (IP -> address
- *                 goes through leaf -> slot -> block, see addressAt)
+ *                 goes through leaf -> slot -> block, see addressAt); an
+ *                 AddressIndex, read like a Map, whose in-place addresses
+ *                 get their entry objects only when read
  *   hosts         host name -> record, numeric IP, placement per network
  * Allocation cost is O(log32 n) in the bitmaps plus the copy of one block
  * record's names (the record is what the store writes). MemoryIpam skips
  * the copy: it applies its allocations in place (insertBlock, addBlockName,
  * insertAddress), editing block records only this state refers to
- * (BlockIndex.ownsValue) and building address records on first read.
+ * (BlockIndex.ownsValue) and building address entries and records on
+ * first read (AddressIndex).
  *
  * Updates of a block record are applied by diffing its `names` against the
  * held value (O(addresses in the block), the same order as the planner's
@@ -429,6 +432,8 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
    * record it holds change.
    */
   ownsValue = false;
+  /** offset -> revision of its address, for addresses allocated in place (see AddressIndex); null until the first. */
+  addrRevs: number[] | null = null;
 
   constructor(
     key: string,
@@ -515,6 +520,108 @@ export class AddressEntry implements StoredRecord<AddressRecord> {
   }
 }
 
+/**
+ * address name -> entry: a read-only Map for callers, plus the writes of
+ * IpamState.
+ *
+ * Design: an address allocated in place (IpamState.insertAddress) is held
+ * as its block until someone reads it; its entry is built then (offset from
+ * the block's names, revision from BlockIndex.addrRevs) and replaces the
+ * block in the map, so it is built once and keeps its identity. One object
+ * fewer per address is what keeps the garbage collector's copying of a
+ * large allocation run low: the entries were a sixth of allocation time.
+ */
+export class AddressIndex {
+  /** name -> its entry, or the block of an address whose entry is not built yet */
+  private readonly m = new Map<string, AddressEntry | BlockIndex>();
+
+  get size(): number {
+    return this.m.size;
+  }
+
+  has(name: string): boolean {
+    return this.m.has(name);
+  }
+
+  get(name: string): AddressEntry | undefined {
+    const v = this.m.get(name);
+    return v === undefined || v instanceof AddressEntry ? v : this.build(name, v);
+  }
+
+  /** Whether `name` is held at all, without building its entry. */
+  peek(name: string): boolean {
+    return this.m.get(name) !== undefined;
+  }
+
+  set(name: string, e: AddressEntry): void {
+    this.m.set(name, e);
+  }
+
+  /** Holds `name` as an address of block `b` (whose names and addrRevs describe it). */
+  setInBlock(name: string, b: BlockIndex): void {
+    this.m.set(name, b);
+  }
+
+  delete(name: string): boolean {
+    return this.m.delete(name);
+  }
+
+  /** Builds the entry of every address of `b` still held as the block (before its names change). */
+  settle(b: BlockIndex): void {
+    const names = b.value.names;
+    for (const k in names) {
+      const name = names[k]!;
+      if (this.m.get(name) === b) this.build(name, b);
+    }
+    b.addrRevs = null; // every entry holds its revision now
+  }
+
+  private build(name: string, b: BlockIndex): AddressEntry {
+    const names = b.value.names;
+    let off = -1;
+    if (b.size <= 64) {
+      for (let i = 0; i < b.size; i++) {
+        if (names[i] === name) {
+          off = i;
+          break;
+        }
+      }
+    } else {
+      for (const k in names) {
+        if (names[k] === name) {
+          off = Number(k);
+          break;
+        }
+      }
+    }
+    // settle() runs before a block's names drop an address held this way, so the name is there.
+    if (off < 0) throw new Error(`IPAM index: address "${name}" is not in block ${b.key}`);
+    const e = new AddressEntry(undefined, b.addrRevs![off]!, b.base + off, name, b);
+    this.m.set(name, e);
+    return e;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.m.keys();
+  }
+
+  *entries(): IterableIterator<[string, AddressEntry]> {
+    for (const [name, v] of this.m) yield [name, v instanceof AddressEntry ? v : this.build(name, v)];
+  }
+
+  *values(): IterableIterator<AddressEntry> {
+    for (const [name, v] of this.m) yield v instanceof AddressEntry ? v : this.build(name, v);
+  }
+
+  forEach(f: (entry: AddressEntry, name: string, index: AddressIndex) => void): void {
+    for (const [name, e] of this.entries()) f(e, name, this);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, AddressEntry]> {
+    return this.entries();
+  }
+}
+
 /** Deleted keys remembered against late puts (see IpamState.tombstones). */
 const MAX_TOMBSTONES = 1 << 16;
 
@@ -553,7 +660,7 @@ export class IpamState {
    * looks up the request's name as is, and applying a put keys by the
    * record's own `name` (no key string sliced, hashed or retained).
    */
-  addressByName = new Map<string, AddressEntry>();
+  addressByName = new AddressIndex();
   /** Blocks that occupy no slot (see BlockIndex.stray); IP lookups search them too. */
   strayBlocks = new Set<BlockIndex>();
   /** reservation key -> entry (including ones of unknown networks) */
@@ -601,7 +708,7 @@ export class IpamState {
     this.blocks = new Map();
     this.blocksByHost = new Map();
     this.ownerTrees = new Map();
-    this.addressByName = new Map();
+    this.addressByName = new AddressIndex();
     this.strayBlocks = new Set();
     this.reservations = new Map();
     this.tenantCache = new Map();
@@ -758,6 +865,8 @@ export class IpamState {
     // A live index is always the one mapped under its key, so the memo can stand in for the lookup.
     const old = memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
     if (!loading && !this.admit(key, old, value, revision)) return;
+    // Addresses held as this block (in place) get their entries before its names change.
+    if (old && old.addrRevs !== null) this.addressByName.settle(old);
     if (value && old && sameBlock(old.value, value)) {
       // Same block, same owner: only names changed (the common update).
       checkSchema(key, value);
@@ -878,12 +987,11 @@ export class IpamState {
     if (b.free > 0) b.owner.push(b);
   }
 
-  /** Indexes the address `name` (not held) at `ip` in block `b`; its record is built when first read. */
-  insertAddress(name: string, revision: number, ip: number, b: BlockIndex): AddressEntry {
+  /** Indexes the address `name` (not held) at offset `off` of block `b`; its entry and record are built when first read. */
+  insertAddress(name: string, revision: number, b: BlockIndex, off: number): void {
     if (revision > this.revision) this.revision = revision;
-    const e = new AddressEntry(undefined, revision, ip, name, b);
-    this.addressByName.set(name, e);
-    return e;
+    (b.addrRevs ??= [])[off] = revision;
+    this.addressByName.setInBlock(name, b);
   }
 
   private hostOwners(host: string): HostOwners {

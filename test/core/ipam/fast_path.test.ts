@@ -15,10 +15,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRomanaError } from '../../../src/core/errors.js';
-import { applyChanges, MemoryIpam, planAllocate, type AllocateRequest, type RecordEntry } from '../../../src/core/ipam/index.js';
+import { applyChanges, applyStoreEvent, MemoryIpam, planAllocate, type AllocateRequest, type RecordEntry } from '../../../src/core/ipam/index.js';
 import { loadTopology } from '../../../src/core/topology/index.js';
 import type { TopologyInput } from '../../../src/core/topology/types.js';
-import { invariantProblems, rebuilt, snapshot } from './helpers.js';
+import { invariantProblems, ipOf, rebuilt, snapshot } from './helpers.js';
 
 /** Small groups of /30 blocks (so blocks fill and empty), two racks plus a catch-all, and a tenant-restricted network. */
 const TOPOLOGY: TopologyInput = {
@@ -99,10 +99,11 @@ function step(m: MemoryIpam, op: Op, allocate: Allocator): string {
       case 'allocate':
         return `ip ${allocate(m, { name: NAMES[op.name]!, host: HOSTS[op.host]!, tenant: TENANTS[op.tenant]!, segment: op.segment ? 's' : '' })}`;
       case 'release': {
-        // Picked by name order from the index (without reading the records, so lazily built ones stay unbuilt).
-        const live = [...m.state.addressByName.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
-        const e = live.length > 0 ? live[op.pick % live.length] : undefined;
-        const target = e ? (op.byIp ? `${e[1].ip >>> 24}.${(e[1].ip >>> 16) & 255}.${(e[1].ip >>> 8) & 255}.${e[1].ip & 255}` : e[0]) : 'nobody';
+        // Picked by name order from the index's keys (so the other addresses' entries and records stay unbuilt).
+        const live = [...m.state.addressByName.keys()].sort();
+        const name = live.length > 0 ? live[op.pick % live.length]! : undefined;
+        const ip = name === undefined ? 0 : m.state.address(name)!.ip;
+        const target = name === undefined ? 'nobody' : op.byIp ? `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}` : name;
         const a = m.release(target);
         return `released ${a.name}=${a.ip}`;
       }
@@ -191,5 +192,22 @@ describe('MemoryIpam in-place allocation', () => {
     };
     // Whatever committing below the state's revision does, the in-place path does not do it differently.
     expect(run(inPlace)).toEqual(run(planned));
+  });
+
+  it('an address held as its block keeps its IP and revision when a watch event changes the block before the address', () => {
+    const m = fresh();
+    m.addHost({ name: 'h0', ip: '192.168.0.1', labels: { rack: 'a' } });
+    m.allocate({ name: 'p0', host: 'h0', tenant: 't0', segment: '' });
+    m.allocate({ name: 'p1', host: 'h0', tenant: 't0', segment: '' });
+    const rev = m.revision;
+    // Another replica released p1: its commit arrives as two events, the block first.
+    const b = m.state.blocks.get('blocks/main/10.0.0.0/30')!;
+    applyStoreEvent(m.state, b.key, { ...b.value, names: { 0: 'p0' } }, rev + 1);
+    expect(m.state.address('p1')).toMatchObject({ ip: ipOf('10.0.0.1'), revision: rev });
+    expect(m.state.address('p1')!.value).toMatchObject({ ip: '10.0.0.1', block: '10.0.0.0/30', host: 'h0' });
+    applyStoreEvent(m.state, 'addresses/p1', null, rev + 1);
+    expect(m.state.address('p1')).toBeUndefined();
+    expect(m.state.address('p0')).toMatchObject({ ip: ipOf('10.0.0.0'), revision: rev - 1 });
+    expect(invariantProblems(m.state)).toEqual([]);
   });
 });
