@@ -27,7 +27,7 @@
 import { RomanaError } from '../errors.js';
 import { formatCidr, formatIPv4, parseIPv4 } from '../ip.js';
 import { addressKey, blockKey, hostKey, TOPOLOGY_KEY } from './keys.js';
-import { blockCidrText, IpamState, type BlockIndex, type HostOwners, type LeafIndex, type NetIndex } from './state.js';
+import { AddressEntry, blockCidrText, blockRecordWith, IpamState, type BlockIndex, type LeafIndex, type NetIndex } from './state.js';
 import type { AddressRecord, Allocation, AllocateRequest, BlockRecord, Change } from './types.js';
 
 export interface AllocatePlan {
@@ -57,12 +57,32 @@ export function allocationOf(a: AddressRecord): Allocation {
   return { name: a.name, ip: a.ip, network: a.network, block: a.block };
 }
 
-export function planAllocate(state: IpamState, req: AllocateRequest): AllocatePlan {
+/** A new block to create: slot `slot` of `leaf` in `net`. */
+export class NewBlock {
+  constructor(
+    readonly net: NetIndex,
+    readonly leaf: LeafIndex,
+    readonly slot: number,
+  ) {}
+}
+
+/**
+ * What an allocation of `req` does, decided from the state alone: the
+ * address already held under that name (an idempotent retry), an existing
+ * block of the owner to take the lowest free address of, or a new block.
+ * Throws what planAllocate throws. planAllocate turns the choice into
+ * changes; applyAllocation (MemoryIpam's in-place path) applies it directly.
+ * Sharing this step is what keeps both paths' answers identical.
+ */
+export type AllocationChoice = AddressEntry | BlockIndex | NewBlock;
+
+/** The choice for `req` (see AllocationChoice); changes nothing but the owners' heap housekeeping. */
+export function chooseAllocation(state: IpamState, req: AllocateRequest): AllocationChoice {
   checkRequest(req);
   const existing = state.addressByName.get(req.name);
   if (existing) {
     const a = existing.value;
-    if (a.host === req.host) return { allocation: allocationOf(a), changes: [] };
+    if (a.host === req.host) return existing;
     throw new RomanaError(
       'ALREADY_EXISTS',
       `Address name "${req.name}" is already allocated: ${a.ip} on host "${a.host}", requested on host "${req.host}"`,
@@ -83,14 +103,16 @@ export function planAllocate(state: IpamState, req: AllocateRequest): AllocatePl
       resourceId: req.tenant,
     });
   }
-  const aKey = addressKey(req.name);
   let placed = 0;
   for (const net of nets) {
-    const leaf = host.placements.get(net.name);
+    const leaf = host.leafAt[net.order];
     if (!leaf) continue;
     placed++;
-    const plan = allocateInNetwork(state, req, aKey, host.owners, net, leaf);
-    if (plan) return plan;
+    // The owner's lowest block with a free address, else a new block in this network.
+    const b = IpamState.ownerIn(host.owners, req.tenant, req.segment, net.order)?.peek();
+    if (b) return b;
+    const slot = findSlotFor(leaf, req.host);
+    if (slot >= 0) return new NewBlock(net, leaf, slot);
   }
   if (placed === 0) {
     throw new RomanaError(
@@ -112,11 +134,47 @@ export function planAllocate(state: IpamState, req: AllocateRequest): AllocatePl
   );
 }
 
-function allocateInNetwork(state: IpamState, req: AllocateRequest, aKey: string, owners: HostOwners, net: NetIndex, leaf: LeafIndex): AllocatePlan | null {
-  const owner = IpamState.ownerIn(owners, req.tenant, req.segment, net.order);
-  const b = owner?.peek();
-  if (b) return allocateInBlock(state, req, aKey, b);
-  return allocateNewBlock(state, req, aKey, net, leaf);
+export function planAllocate(state: IpamState, req: AllocateRequest): AllocatePlan {
+  const c = chooseAllocation(state, req);
+  if (c instanceof AddressEntry) return { allocation: allocationOf(c.value), changes: [] };
+  if (c instanceof NewBlock) return allocateNewBlock(state, req, c);
+  return allocateInBlock(state, req, c);
+}
+
+/**
+ * Applies a choice of chooseAllocation (not an idempotent retry) to `state`
+ * at `revision`, without building changes: the result equals committing
+ * planAllocate's changes at that revision (test/core/ipam/fast_path.test.ts
+ * checks this). Only for a caller that is its own store (MemoryIpam) and
+ * whose `revision` is above every revision the state holds, so no compare
+ * can fail and no held record can be newer.
+ *
+ * Edits the block record in place when the state owns it (IpamState
+ * addBlockName: a record a caller may hold is copied first) and leaves the
+ * address record to be built when first read (AddressEntry.value): most of
+ * an allocation's cost was garbage.
+ */
+export function applyAllocation(state: IpamState, req: AllocateRequest, c: BlockIndex | NewBlock, revision: number): Allocation {
+  let b: BlockIndex;
+  let off: number;
+  if (c instanceof NewBlock) {
+    const { net, leaf, slot } = c;
+    const base = leaf.slotBase(slot);
+    off = net.merged.length === 0 ? 0 : firstUnreserved(net, base);
+    const cidr = blockCidrText(base, net.blockMask);
+    const names: Record<string, string> = {};
+    names[off] = req.name;
+    const value: BlockRecord = { schema: 1, network: net.name, cidr, group: leaf.group.path, host: req.host, tenant: req.tenant, segment: req.segment, names };
+    b = state.insertBlock(blockKey(net.name, cidr), value, revision, leaf, base);
+  } else {
+    b = c;
+    off = b.bits.firstClear(0);
+    state.addBlockName(b, off, req.name, revision);
+  }
+  const v = b.value;
+  const ip = b.base + off;
+  state.insertAddress(req.name, revision, b, off);
+  return { name: req.name, ip: formatIPv4(ip), network: v.network, block: v.cidr };
 }
 
 function addressRecord(req: AllocateRequest, ip: number, network: string, block: string): AddressRecord {
@@ -124,21 +182,8 @@ function addressRecord(req: AllocateRequest, ip: number, network: string, block:
   return { schema: 1, name: req.name, ip: ipText, network, block, host: req.host, tenant: req.tenant, segment: req.segment };
 }
 
-/** A copy of block record `prev` with other address names (records are immutable: plans never edit state). */
-function blockRecordWith(prev: BlockRecord, names: Record<string, string>): BlockRecord {
-  return {
-    schema: 1,
-    network: prev.network,
-    cidr: prev.cidr,
-    group: prev.group,
-    host: prev.host,
-    tenant: prev.tenant,
-    segment: prev.segment,
-    names,
-  };
-}
-
-function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b: BlockIndex): AllocatePlan {
+/** The changes of an allocation in existing block `b` (records are immutable: plans never edit state). */
+function allocateInBlock(state: IpamState, req: AllocateRequest, b: BlockIndex): AllocatePlan {
   const off = b.bits.firstClear(0);
   const prev = b.value;
   const names: Record<string, string> = { ...prev.names };
@@ -150,7 +195,7 @@ function allocateInBlock(state: IpamState, req: AllocateRequest, aKey: string, b
     allocation: { name: req.name, ip: addr.ip, network: prev.network, block: prev.cidr },
     changes: [
       { op: 'put', key: b.key, value, expect: b.revision },
-      { op: 'put', key: aKey, value: addr, expect: 0 },
+      { op: 'put', key: addressKey(req.name), value: addr, expect: 0 },
     ],
   };
 }
@@ -175,6 +220,8 @@ export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): n
   }
 }
 
+const NO_SLOTS: readonly number[] = [];
+
 /**
  * The slot for a new block of `host` in `leaf` (buddy-style, so that a
  * host's blocks stay aggregatable into few prefixes):
@@ -186,17 +233,15 @@ export function findFreeSlot(leaf: LeafIndex, from = 0, end = leaf.slotCount): n
  *      apart so that each can grow next to its blocks);
  *   3. else the lowest free slot.
  * Entirely reserved slots are skipped at every step. Deterministic: depends
- * on the state only. Cost, for the host's b blocks in the leaf: a sort,
- * then per level one check per distinct region; plus O(levels) for step 2.
+ * on the state only. Cost, for the host's b blocks in the leaf (kept
+ * sorted by LeafIndex.slotsByHost): per level one check per distinct
+ * region; plus O(levels) for step 2.
  */
-export function findSlotFor(state: IpamState, leaf: LeafIndex, host: string): number {
+export function findSlotFor(leaf: LeafIndex, host: string): number {
   if (leaf.slotCount === 0) return -1;
-  const own = state.blocksByHost.get(host);
-  const mine: number[] = [];
-  if (own) for (const b of own) if (b.leaf === leaf) mine.push(b.slot);
   // Sorted, so the host's blocks inside a region are counted by two binary
   // searches instead of a scan (hosts with dozens of blocks made this the hot spot).
-  mine.sort((a, b) => a - b);
+  const mine = leaf.slotsByHost.get(host) ?? NO_SLOTS;
   // Levels ascending, each distinct region holding one of the host's blocks
   // once: the first level with a foreign-free region that has a free slot
   // wins (lowest slot). A region holding another host's block is skipped;
@@ -253,9 +298,8 @@ function firstUnreserved(net: NetIndex, base: number): number {
   }
 }
 
-function allocateNewBlock(state: IpamState, req: AllocateRequest, aKey: string, net: NetIndex, leaf: LeafIndex): AllocatePlan | null {
-  const slot = findSlotFor(state, leaf, req.host);
-  if (slot < 0) return null;
+function allocateNewBlock(state: IpamState, req: AllocateRequest, c: NewBlock): AllocatePlan {
+  const { net, leaf, slot } = c;
   const base = leaf.slotBase(slot);
   const off = net.merged.length === 0 ? 0 : firstUnreserved(net, base);
   const cidr = blockCidrText(base, net.blockMask);
@@ -266,7 +310,7 @@ function allocateNewBlock(state: IpamState, req: AllocateRequest, aKey: string, 
   const changes: Change[] = [{ op: 'check', key: hostKey(req.host), expect: state.hosts.get(req.host)!.revision }];
   // A new block also depends on the topology the slot was computed from.
   if (state.topologyRecord) changes.push({ op: 'check', key: TOPOLOGY_KEY, expect: state.topologyRecord.revision });
-  changes.push({ op: 'put', key: blockKey(net.name, cidr), value, expect: 0 }, { op: 'put', key: aKey, value: addr, expect: 0 });
+  changes.push({ op: 'put', key: blockKey(net.name, cidr), value, expect: 0 }, { op: 'put', key: addressKey(req.name), value: addr, expect: 0 });
   return { allocation: { name: req.name, ip: addr.ip, network: net.name, block: cidr }, changes };
 }
 

@@ -26,15 +26,22 @@ export const MAX_BITMAP_CAPACITY = 2 ** 31 - 1;
 export class FreeBitmap {
   /** Items with index >= capacity are never clear (searches report -1). */
   readonly capacity: number;
-  /** levels[0]: item bits; levels[k]: "word of level k-1 is full" bits. */
-  private levels: Uint32Array[];
+  /**
+   * levels[0]: item bits; levels[k]: "word of level k-1 is full" bits. Null
+   * when the capacity fits one word, which is then `word`: an address block
+   * is usually that small, and a typed array per block was most of a new
+   * block's garbage.
+   */
+  private levels: Uint32Array[] | null;
+  /** The only word (unsigned) when `levels` is null. */
+  private word = 0;
   /** Number of set bits at level 0. */
   private setCount = 0;
 
   constructor(capacity: number, initialBits = 32) {
     if (!(capacity >= 0 && capacity <= MAX_BITMAP_CAPACITY)) throw new RangeError(`bitmap capacity ${capacity} out of range`);
     this.capacity = capacity;
-    this.levels = FreeBitmap.allocLevels(Math.max(1, Math.ceil(Math.min(initialBits, Math.max(capacity, 1)) / 32)));
+    this.levels = capacity <= 32 ? null : FreeBitmap.allocLevels(Math.max(1, Math.ceil(Math.min(initialBits, Math.max(capacity, 1)) / 32)));
   }
 
   private static allocLevels(words0: number): Uint32Array[] {
@@ -54,6 +61,7 @@ export class FreeBitmap {
 
   has(i: number): boolean {
     const w = i >>> 5;
+    if (this.levels === null) return w === 0 && (this.word & (1 << (i & 31))) !== 0;
     const l0 = this.levels[0]!;
     return w < l0.length && (l0[w]! & (1 << (i & 31))) !== 0;
   }
@@ -61,18 +69,26 @@ export class FreeBitmap {
   /** Marks item i taken. Returns false when it already was. */
   set(i: number): boolean {
     if (i < 0 || i >= this.capacity) throw new RangeError(`bitmap index ${i} out of range 0..${this.capacity - 1}`);
+    if (this.levels === null) {
+      const bit = 1 << i;
+      if ((this.word & bit) !== 0) return false;
+      this.word = (this.word | bit) >>> 0;
+      this.setCount++;
+      return true;
+    }
+    const levels = this.levels;
     let w = i >>> 5;
-    if (w >= this.levels[0]!.length) this.grow(w + 1);
-    const l0 = this.levels[0]!;
+    if (w >= levels[0]!.length) return this.grow(w + 1).set(i);
+    const l0 = levels[0]!;
     const bit = 1 << (i & 31);
     if ((l0[w]! & bit) !== 0) return false;
     l0[w] = (l0[w]! | bit) >>> 0;
     this.setCount++;
     // Propagate "word is full" upwards while words become full.
     let lvl = 0;
-    while (this.levels[lvl]![w] === FULL && lvl + 1 < this.levels.length) {
+    while (levels[lvl]![w] === FULL && lvl + 1 < levels.length) {
       lvl++;
-      const up = this.levels[lvl]!;
+      const up = levels[lvl]!;
       const uw = w >>> 5;
       up[uw] = (up[uw]! | (1 << (w & 31))) >>> 0;
       w = uw;
@@ -83,8 +99,17 @@ export class FreeBitmap {
   /** Marks item i free. Returns false when it already was. */
   clear(i: number): boolean {
     let w = i >>> 5;
-    const l0 = this.levels[0]!;
-    if (i < 0 || w >= l0.length) return false;
+    if (i < 0) return false;
+    const levels = this.levels;
+    if (levels === null) {
+      const bit = 1 << (i & 31);
+      if (w !== 0 || (this.word & bit) === 0) return false;
+      this.word = (this.word & ~bit) >>> 0;
+      this.setCount--;
+      return true;
+    }
+    const l0 = levels[0]!;
+    if (w >= l0.length) return false;
     const bit = 1 << (i & 31);
     if ((l0[w]! & bit) === 0) return false;
     let wasFull = l0[w] === FULL;
@@ -92,9 +117,9 @@ export class FreeBitmap {
     this.setCount--;
     // A full word stopped being full: clear its summary bit, and so on up.
     let lvl = 0;
-    while (wasFull && lvl + 1 < this.levels.length) {
+    while (wasFull && lvl + 1 < levels.length) {
       lvl++;
-      const up = this.levels[lvl]!;
+      const up = levels[lvl]!;
       const uw = w >>> 5;
       wasFull = up[uw] === FULL;
       up[uw] = (up[uw]! & ~(1 << (w & 31))) >>> 0;
@@ -108,6 +133,11 @@ export class FreeBitmap {
     if (from >= this.capacity) return -1;
     if (from < 0) from = 0;
     const levels = this.levels;
+    if (levels === null) {
+      // from < capacity <= 32 here.
+      const free = ~this.word & (FULL << from);
+      return free === 0 ? -1 : this.clip(ctz(free));
+    }
     const backed = levels[0]!.length * 32;
     if (from >= backed) return from;
     // Ascend: look in the word holding `idx` at this level; if everything at
@@ -153,8 +183,9 @@ export class FreeBitmap {
     return i < this.capacity ? i : -1;
   }
 
-  private grow(minWords: number): void {
-    const old = this.levels[0]!;
+  /** Backs at least `minWords` words of level 0 (never called for a one-word bitmap); returns this. */
+  private grow(minWords: number): this {
+    const old = this.levels![0]!;
     const maxWords = Math.ceil(this.capacity / 32);
     let words = Math.max(1, old.length);
     while (words < minWords) words *= 2;
@@ -168,5 +199,6 @@ export class FreeBitmap {
       for (let w = 0; w < lo.length; w++) if (lo[w] === FULL) up[w >>> 5] = (up[w >>> 5]! | (1 << (w & 31))) >>> 0;
     }
     this.levels = levels;
+    return this;
   }
 }

@@ -20,6 +20,7 @@ export {
   type BlockIndex,
   type HostEntry,
   type AddressEntry,
+  type AddressIndex,
 } from './state.js';
 export { planAllocate, planRelease, findFreeSlot, type AllocatePlan, type ReleasePlan } from './allocate.js';
 export {

@@ -9,15 +9,24 @@
  * applied with that revision. So a MemoryIpam exercises the same code paths
  * as the daemon over etcd, minus the network.
  *
+ * The exception is allocate(), the hot operation of the simulator and the
+ * benchmarks: it makes the planner's decision (chooseAllocation) and applies
+ * it in place (applyAllocation), with the outcome of committing the plan but
+ * without its garbage. test/core/ipam/fast_path.test.ts holds the two paths
+ * to identical results. Block records an IpamState built itself are edited
+ * in place; any record handed out (records(), state.get) is copied before
+ * the next edit, so callers never see a record they hold change. Code that
+ * walks `state.blocks` directly should copy what it keeps of `value.names`.
+ *
  * Concurrency rule: single caller; every method is synchronous.
  */
 import { RomanaError } from '../errors.js';
 import { carveTopology } from '../topology/index.js';
 import type { CarvedTopology, TopologyInput } from '../topology/types.js';
-import { planAllocate, planRelease } from './allocate.js';
+import { allocationOf, applyAllocation, chooseAllocation, planAllocate, planRelease } from './allocate.js';
 import { planAddHost, planRemoveHost, planUpdateHostLabels, type AddHostRequest } from './hosts.js';
 import { planReserve, planUnreserve } from './reserve.js';
-import { applyChanges, IpamState, type RecordEntry } from './state.js';
+import { AddressEntry, applyChanges, IpamState, type RecordEntry } from './state.js';
 import { planTopologyChange, type TopologyDiff } from './topology_change.js';
 import type { AddressRecord, Allocation, AllocateRequest, Change, HostRecord, ReservationRecord } from './types.js';
 import {
@@ -97,10 +106,24 @@ export class MemoryIpam {
     return plan.host;
   }
 
+  /**
+   * Allocates in place (allocate.ts applyAllocation): the same decision as
+   * planAllocate, applied without building changes, checking compares that
+   * cannot fail or re-reading the records it just built. That is what makes
+   * in-memory allocation fast; the outcome is exactly that of committing
+   * the plan. Falls back to plan + commit when the state has seen revisions
+   * above ours (changes applied to `state` directly), so that such misuse
+   * behaves as it did.
+   */
   allocate(req: AllocateRequest): Allocation {
-    const plan = planAllocate(this.state, req);
-    this.commit(plan.changes);
-    return plan.allocation;
+    if (this.state.revision > this.revision) {
+      const plan = planAllocate(this.state, req);
+      this.commit(plan.changes);
+      return plan.allocation;
+    }
+    const c = chooseAllocation(this.state, req);
+    if (c instanceof AddressEntry) return allocationOf(c.value);
+    return applyAllocation(this.state, req, c, ++this.revision);
   }
 
   release(nameOrIp: string): AddressRecord {

@@ -18,7 +18,8 @@
  *   leaf.slots    per (network, leaf group): FreeBitmap of used block slots
  *                 (slot i = the i-th block-sized part of the leaf CIDR),
  *                 plus a sparse buddy tree of used slots per aligned region
- *                 (LeafIndex.markSlot; block placement keeps hosts apart)
+ *                 (LeafIndex.markSlot; block placement keeps hosts apart),
+ *                 and per host the sorted slots of its blocks there
  *   ownerTrees    host -> tenant -> segment -> [network order] -> OwnerIndex:
  *                 a min-heap (by address) of the owner's blocks that may
  *                 have a free address, cleaned lazily, so allocation never
@@ -27,10 +28,16 @@
  *                 reaches it without another lookup by host name
  *   block.bits    per block: FreeBitmap of allocated-or-reserved offsets
  *   addressByName address name -> record and numeric IP (IP -> address
- *                 goes through leaf -> slot -> block, see addressAt)
+ *                 goes through leaf -> slot -> block, see addressAt); an
+ *                 AddressIndex, read like a Map, whose in-place addresses
+ *                 get their entry objects only when read
  *   hosts         host name -> record, numeric IP, placement per network
  * Allocation cost is O(log32 n) in the bitmaps plus the copy of one block
- * record's names (the record is what the store writes).
+ * record's names (the record is what the store writes). MemoryIpam skips
+ * the copy: it applies its allocations in place (insertBlock, addBlockName,
+ * insertAddress), editing block records only this state refers to
+ * (BlockIndex.ownsValue) and building address entries and records on
+ * first read (AddressIndex).
  *
  * Updates of a block record are applied by diffing its `names` against the
  * held value (O(addresses in the block), the same order as the planner's
@@ -46,7 +53,7 @@
  * commit's revision; a record is never replaced by an older revision.
  */
 import { RomanaError } from '../errors.js';
-import { cidrContains, cidrContainsIp, formatCidr, prefixMask, prefixSize, type Cidr4 } from '../ip.js';
+import { cidrContains, cidrContainsIp, formatCidr, formatIPv4, prefixMask, prefixSize, type Cidr4 } from '../ip.js';
 import { carveTopology } from '../topology/index.js';
 import type { CarvedGroup, CarvedNetwork, CarvedTopology, TopologyInput } from '../topology/types.js';
 import { FreeBitmap, MAX_BITMAP_CAPACITY } from './bitmap.js';
@@ -92,6 +99,12 @@ export class LeafIndex {
   readonly hosts = new Set<string>();
   /** slot -> block occupying it */
   readonly blockAt = new Map<number, BlockIndex>();
+  /**
+   * host name -> slots of its blocks here, ascending (never empty). Block
+   * placement (allocate.ts findSlotFor) reads it per new block; building and
+   * sorting it from the host's blocks each time was a tenth of allocation.
+   */
+  readonly slotsByHost = new Map<string, number[]>();
   /** Assignment pairs of `chain`, flattened once (placement checks them per host). */
   readonly required: ReadonlyArray<readonly [string, string]>;
 
@@ -142,6 +155,8 @@ export class LeafIndex {
   readonly levels: number;
 
   private node(level: number, start: number): number {
+    // Shifts are exact while the tree fits 31 bits (every dense tree does).
+    if (this.levels <= 30) return (1 << (this.levels - level)) + (start >>> level);
     return 2 ** (this.levels - level) + Math.floor(start / 2 ** level);
   }
 
@@ -157,6 +172,10 @@ export class LeafIndex {
   }
 
   private update(slot: number, delta: number): void {
+    if (this.dense !== null) {
+      this.updateDense(this.dense, slot, delta);
+      return;
+    }
     for (let level = 0; level <= this.levels; level++) {
       const start = level === 0 ? slot : slot - (slot % 2 ** level);
       const key = this.node(level, start);
@@ -172,6 +191,54 @@ export class LeafIndex {
       }
       this.regionSet(key, used * 64 + free + 1);
     }
+  }
+
+  /**
+   * update() on the dense array, in integer arithmetic: node keys there are
+   * heap positions (the parent of k is k >> 1, its children 2k and 2k + 1),
+   * and entries fit 31 bits (at most 2^16 slots × 64), so shifts replace
+   * the divisions and powers of the generic walk (the hot part of block
+   * placement).
+   */
+  private updateDense(d: Int32Array, slot: number, delta: number): void {
+    let key = (1 << this.levels) + slot;
+    let used = (d[key]! >> 6) + delta;
+    // A single slot holds no unused region when used (free log -1, stored as 0).
+    d[key] = used <= 0 ? 0 : used << 6;
+    for (let level = 1; level <= this.levels; level++) {
+      key >>= 1;
+      used = (d[key]! >> 6) + delta;
+      if (used <= 0) {
+        d[key] = 0;
+        continue;
+      }
+      const l = d[2 * key]!;
+      const r = d[2 * key + 1]!;
+      // A child without an entry is entirely unused: its free log is its own level.
+      const fl = l === 0 ? level - 1 : (l & 63) - 1;
+      const fr = r === 0 ? level - 1 : (r & 63) - 1;
+      d[key] = (used << 6) + (fl > fr ? fl : fr) + 1;
+    }
+  }
+
+  /** Records that `host` has a block at `slot`. */
+  addHostSlot(host: string, slot: number): void {
+    const xs = this.slotsByHost.get(host);
+    if (!xs) {
+      this.slotsByHost.set(host, [slot]);
+      return;
+    }
+    let i = xs.length;
+    while (i > 0 && xs[i - 1]! > slot) i--; // new blocks mostly land above the host's others
+    xs.splice(i, 0, slot);
+  }
+
+  removeHostSlot(host: string, slot: number): void {
+    const xs = this.slotsByHost.get(host);
+    const i = xs ? xs.indexOf(slot) : -1;
+    if (i < 0) return;
+    if (xs!.length === 1) this.slotsByHost.delete(host);
+    else xs!.splice(i, 1);
   }
 
   markSlot(slot: number): void {
@@ -356,6 +423,17 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
   readonly owner: OwnerIndex;
   inHeap = false;
   live = true;
+  /**
+   * True while `value` is an object only this index refers to, built by the
+   * in-place path (MemoryIpam): later allocations then edit its `names`
+   * instead of copying the record each time. Any record that came from
+   * outside (applyChanges, fromRecords) or was handed out (records(), get())
+   * is unowned and copied before the first edit, so no caller ever sees a
+   * record it holds change.
+   */
+  ownsValue = false;
+  /** offset -> revision of its address, for addresses allocated in place (see AddressIndex); null until the first. */
+  addrRevs: number[] | null = null;
 
   constructor(
     key: string,
@@ -391,6 +469,9 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
 }
 
 export class HostEntry implements StoredRecord<HostRecord> {
+  /** The same placements by network order (NetIndex.order): allocation reads them without a Map lookup per network. */
+  readonly leafAt: Array<LeafIndex | undefined> = [];
+
   constructor(
     public value: HostRecord,
     public revision: number,
@@ -399,15 +480,146 @@ export class HostEntry implements StoredRecord<HostRecord> {
     readonly placements: Map<string, LeafIndex>,
     /** The host's owner tree (shared with state.ownerTrees; survives record updates). */
     readonly owners: HostOwners,
-  ) {}
+  ) {
+    for (const leaf of placements.values()) this.leafAt[leaf.net.order] = leaf;
+  }
 }
 
 export class AddressEntry implements StoredRecord<AddressRecord> {
-  constructor(
-    public value: AddressRecord,
-    public revision: number,
-    readonly ip: number,
-  ) {}
+  /**
+   * The record. Addresses allocated in place (IpamState.insertAddress) start
+   * without one and build it on first read from their block, which holds
+   * every field but the name and IP: one small object per address instead
+   * of entry + record + IP text is what keeps the young-generation copying
+   * of a large allocation run low.
+   */
+  private record: AddressRecord | undefined;
+  /** The block the record is derived from (in-place entries only). */
+  private readonly block: BlockIndex | undefined;
+  readonly name: string;
+  revision: number;
+  readonly ip: number;
+
+  constructor(record: AddressRecord | undefined, revision: number, ip: number, name: string, block?: BlockIndex) {
+    this.record = record;
+    this.revision = revision;
+    this.ip = ip;
+    this.name = name;
+    this.block = block;
+  }
+
+  get value(): AddressRecord {
+    if (this.record === undefined) {
+      // A block's network, CIDR and owner never change over its index's life
+      // (a put that changes them replaces the index), so this is the record
+      // the allocation would have written.
+      const v = this.block!.value;
+      this.record = { schema: 1, name: this.name, ip: formatIPv4(this.ip), network: v.network, block: v.cidr, host: v.host, tenant: v.tenant, segment: v.segment };
+    }
+    return this.record;
+  }
+}
+
+/**
+ * address name -> entry: a read-only Map for callers, plus the writes of
+ * IpamState.
+ *
+ * Design: an address allocated in place (IpamState.insertAddress) is held
+ * as its block until someone reads it; its entry is built then (offset from
+ * the block's names, revision from BlockIndex.addrRevs) and replaces the
+ * block in the map, so it is built once and keeps its identity. One object
+ * fewer per address is what keeps the garbage collector's copying of a
+ * large allocation run low: the entries were a sixth of allocation time.
+ */
+export class AddressIndex {
+  /** name -> its entry, or the block of an address whose entry is not built yet */
+  private readonly m = new Map<string, AddressEntry | BlockIndex>();
+
+  get size(): number {
+    return this.m.size;
+  }
+
+  has(name: string): boolean {
+    return this.m.has(name);
+  }
+
+  get(name: string): AddressEntry | undefined {
+    const v = this.m.get(name);
+    return v === undefined || v instanceof AddressEntry ? v : this.build(name, v);
+  }
+
+  /** Whether `name` is held at all, without building its entry. */
+  peek(name: string): boolean {
+    return this.m.get(name) !== undefined;
+  }
+
+  set(name: string, e: AddressEntry): void {
+    this.m.set(name, e);
+  }
+
+  /** Holds `name` as an address of block `b` (whose names and addrRevs describe it). */
+  setInBlock(name: string, b: BlockIndex): void {
+    this.m.set(name, b);
+  }
+
+  delete(name: string): boolean {
+    return this.m.delete(name);
+  }
+
+  /** Builds the entry of every address of `b` still held as the block (before its names change). */
+  settle(b: BlockIndex): void {
+    const names = b.value.names;
+    for (const k in names) {
+      const name = names[k]!;
+      if (this.m.get(name) === b) this.build(name, b);
+    }
+    b.addrRevs = null; // every entry holds its revision now
+  }
+
+  private build(name: string, b: BlockIndex): AddressEntry {
+    const names = b.value.names;
+    let off = -1;
+    if (b.size <= 64) {
+      for (let i = 0; i < b.size; i++) {
+        if (names[i] === name) {
+          off = i;
+          break;
+        }
+      }
+    } else {
+      for (const k in names) {
+        if (names[k] === name) {
+          off = Number(k);
+          break;
+        }
+      }
+    }
+    // settle() runs before a block's names drop an address held this way, so the name is there.
+    if (off < 0) throw new Error(`IPAM index: address "${name}" is not in block ${b.key}`);
+    const e = new AddressEntry(undefined, b.addrRevs![off]!, b.base + off, name, b);
+    this.m.set(name, e);
+    return e;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.m.keys();
+  }
+
+  *entries(): IterableIterator<[string, AddressEntry]> {
+    for (const [name, v] of this.m) yield [name, v instanceof AddressEntry ? v : this.build(name, v)];
+  }
+
+  *values(): IterableIterator<AddressEntry> {
+    for (const [name, v] of this.m) yield v instanceof AddressEntry ? v : this.build(name, v);
+  }
+
+  forEach(f: (entry: AddressEntry, name: string, index: AddressIndex) => void): void {
+    for (const [name, e] of this.entries()) f(e, name, this);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, AddressEntry]> {
+    return this.entries();
+  }
 }
 
 /** Deleted keys remembered against late puts (see IpamState.tombstones). */
@@ -448,7 +660,7 @@ export class IpamState {
    * looks up the request's name as is, and applying a put keys by the
    * record's own `name` (no key string sliced, hashed or retained).
    */
-  addressByName = new Map<string, AddressEntry>();
+  addressByName = new AddressIndex();
   /** Blocks that occupy no slot (see BlockIndex.stray); IP lookups search them too. */
   strayBlocks = new Set<BlockIndex>();
   /** reservation key -> entry (including ones of unknown networks) */
@@ -496,7 +708,7 @@ export class IpamState {
     this.blocks = new Map();
     this.blocksByHost = new Map();
     this.ownerTrees = new Map();
-    this.addressByName = new Map();
+    this.addressByName = new AddressIndex();
     this.strayBlocks = new Set();
     this.reservations = new Map();
     this.tenantCache = new Map();
@@ -550,7 +762,9 @@ export class IpamState {
     if (key.startsWith(ADDRESSES_PREFIX)) return this.addressByName.get(key.slice(ADDRESSES_PREFIX.length));
     if (key.startsWith(BLOCKS_PREFIX)) {
       const memo = this.lastPlanned;
-      return memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
+      const b = memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
+      if (b) b.ownsValue = false; // the caller may keep the value
+      return b;
     }
     if (key.startsWith(HOSTS_PREFIX)) return this.hosts.get(key.slice(HOSTS_PREFIX.length));
     if (key === TOPOLOGY_KEY) return this.topologyRecord;
@@ -563,7 +777,10 @@ export class IpamState {
     if (this.topologyRecord) yield { key: TOPOLOGY_KEY, value: this.topologyRecord.value, revision: this.topologyRecord.revision };
     for (const [name, h] of this.hosts) yield { key: HOSTS_PREFIX + name, value: h.value, revision: h.revision };
     for (const [key, r] of this.reservations) yield { key, value: r.value, revision: r.revision };
-    for (const [key, b] of this.blocks) yield { key, value: b.value, revision: b.revision };
+    for (const [key, b] of this.blocks) {
+      b.ownsValue = false; // handed out: copied before the next in-place edit
+      yield { key, value: b.value, revision: b.revision };
+    }
     for (const [name, a] of this.addressByName) yield { key: ADDRESSES_PREFIX + name, value: a.value, revision: a.revision };
   }
 
@@ -648,6 +865,8 @@ export class IpamState {
     // A live index is always the one mapped under its key, so the memo can stand in for the lookup.
     const old = memo !== undefined && memo.live && memo.key === key ? memo : this.blocks.get(key);
     if (!loading && !this.admit(key, old, value, revision)) return;
+    // Addresses held as this block (in place) get their entries before its names change.
+    if (old && old.addrRevs !== null) this.addressByName.settle(old);
     if (value && old && sameBlock(old.value, value)) {
       // Same block, same owner: only names changed (the common update).
       checkSchema(key, value);
@@ -685,6 +904,7 @@ export class IpamState {
         }
       }
       old.value = value;
+      old.ownsValue = false;
       old.revision = revision;
       // Rare: a name on a reserved offset (a race with a reservation) or a
       // freed offset that is reserved now: recompute from scratch.
@@ -705,20 +925,73 @@ export class IpamState {
     if (leaf && leaf.slots.has((base - leaf.base) / prefixSize(prefix))) leaf = null;
     // Stray blocks get an unregistered owner: nothing allocates from them.
     const owner = leaf ? this.ownerFor(value.host, value.tenant, value.segment, net!.order) : new OwnerIndex(value.host, value.tenant, value.segment, -1);
-    const b = new BlockIndex(key, value, revision, net, leaf, base, prefix, owner);
+    this.indexBlock(new BlockIndex(key, value, revision, net, leaf, base, prefix, owner));
+  }
+
+  /** Adds a new block index to every index (its slot, when it has a leaf, must be free). */
+  private indexBlock(b: BlockIndex): BlockIndex {
     this.fillBlockBits(b);
-    this.blocks.set(key, b);
-    net?.blocks.add(b);
-    let hb = this.blocksByHost.get(value.host);
-    if (!hb) this.blocksByHost.set(value.host, (hb = new Set()));
+    this.blocks.set(b.key, b);
+    b.net?.blocks.add(b);
+    const host = b.value.host;
+    let hb = this.blocksByHost.get(host);
+    if (!hb) this.blocksByHost.set(host, (hb = new Set()));
     hb.add(b);
+    const leaf = b.leaf;
     if (leaf) {
       leaf.slots.set(b.slot);
       leaf.markSlot(b.slot);
       leaf.blockAt.set(b.slot, b);
+      leaf.addHostSlot(host, b.slot);
     } else this.strayBlocks.add(b);
-    owner.blockCount++;
-    if (b.free > 0) owner.push(b);
+    b.owner.blockCount++;
+    if (b.free > 0) b.owner.push(b);
+    return b;
+  }
+
+  // ---------- in-place application (allocate.ts applyAllocation) ----------
+  //
+  // What applying a put at a revision above every held one does, for records
+  // the caller built itself, minus what it cannot need: no key parsing, no
+  // staleness or tombstone checks (nothing held is newer), no diff of the
+  // block's names (the caller says which offset it took). Only MemoryIpam
+  // uses these, through applyAllocation; a store-backed daemon applies its
+  // commits with applyChanges.
+
+  /** Indexes a new block record that the caller placed in a free slot of `leaf`, at base address `base`. */
+  insertBlock(key: string, value: BlockRecord, revision: number, leaf: LeafIndex, base: number): BlockIndex {
+    if (revision > this.revision) this.revision = revision;
+    const net = leaf.net;
+    const owner = this.ownerFor(value.host, value.tenant, value.segment, net.order);
+    const b = new BlockIndex(key, value, revision, net, leaf, base, net.blockMask, owner);
+    b.ownsValue = true; // built by the caller for this index alone
+    return this.indexBlock(b);
+  }
+
+  /**
+   * Names address `name` at the free offset `off` of block `b`, editing the
+   * block record in place when the state owns it (see BlockIndex.ownsValue),
+   * else on a copy that it then owns.
+   */
+  addBlockName(b: BlockIndex, off: number, name: string, revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+    if (!b.ownsValue) {
+      const prev = b.value;
+      b.value = blockRecordWith(prev, { ...prev.names });
+      b.ownsValue = true;
+    }
+    b.value.names[off] = name;
+    b.revision = revision;
+    if (b.bits.set(off)) b.count++;
+    // Still in its owner's heap when it has room (peek chose it); a full block leaves the heap lazily.
+    if (b.free > 0) b.owner.push(b);
+  }
+
+  /** Indexes the address `name` (not held) at offset `off` of block `b`; its entry and record are built when first read. */
+  insertAddress(name: string, revision: number, b: BlockIndex, off: number): void {
+    if (revision > this.revision) this.revision = revision;
+    (b.addrRevs ??= [])[off] = revision;
+    this.addressByName.setInBlock(name, b);
   }
 
   private hostOwners(host: string): HostOwners {
@@ -756,7 +1029,8 @@ export class IpamState {
 
   /** (Re)computes a block's bitmap from its names and the network's reservations. */
   fillBlockBits(b: BlockIndex): void {
-    const bits = new FreeBitmap(b.bits.capacity);
+    // A bitmap with nothing set is already the empty start (a new block's): no second allocation.
+    const bits = b.bits.count === 0 ? b.bits : new FreeBitmap(b.bits.capacity);
     let count = 0;
     const names = b.value.names;
     for (const k in names) {
@@ -792,6 +1066,7 @@ export class IpamState {
       b.leaf.slots.clear(b.slot);
       b.leaf.unmarkSlot(b.slot);
       b.leaf.blockAt.delete(b.slot);
+      b.leaf.removeHostSlot(b.value.host, b.slot);
     } else this.strayBlocks.delete(b);
     b.owner.blockCount--;
     if (b.owner.blockCount === 0 && b.leaf) this.dropOwner(b.owner);
@@ -829,7 +1104,7 @@ export class IpamState {
     }
     const ip = parseIPv4Fast(value.ip);
     if (ip < 0) throw corrupt(key, `invalid IP "${value.ip}"`);
-    this.addressByName.set(name, new AddressEntry(value, revision, ip));
+    this.addressByName.set(name, new AddressEntry(value, revision, ip, name));
   }
 
   /** The address entry holding `ip`, found through its block (leaf slot, else the strays). */
@@ -895,6 +1170,20 @@ export class IpamState {
     this.load(topology, records);
     this.revision = this.tombFloor = Math.max(rev, this.revision);
   }
+}
+
+/** A copy of block record `prev` with other address names. */
+export function blockRecordWith(prev: BlockRecord, names: Record<string, string>): BlockRecord {
+  return {
+    schema: 1,
+    network: prev.network,
+    cidr: prev.cidr,
+    group: prev.group,
+    host: prev.host,
+    tenant: prev.tenant,
+    segment: prev.segment,
+    names,
+  };
 }
 
 function sameBlock(a: BlockRecord, b: BlockRecord): boolean {

@@ -81,4 +81,37 @@ describe('FreeBitmap', () => {
       { numRuns: 300 },
     );
   });
+
+  it('one-word bitmaps (capacity up to 32, kept as a number) agree with the Set model too, across the 32/33 boundary', () => {
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('set' as const), i: fc.nat(40) }),
+      fc.record({ k: fc.constant('clear' as const), i: fc.integer({ min: -2, max: 40 }) }),
+      fc.record({ k: fc.constant('find' as const), i: fc.integer({ min: -2, max: 40 }) }),
+      fc.record({ k: fc.constant('has' as const), i: fc.integer({ min: -2, max: 40 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 33 }), fc.array(op, { maxLength: 120 }), (capacity, ops) => {
+        const b = new FreeBitmap(capacity);
+        const model = new Set<number>();
+        for (const o of ops) {
+          if (o.k === 'set') {
+            if (o.i >= capacity) {
+              expect(() => b.set(o.i)).toThrow(RangeError);
+              continue;
+            }
+            expect(b.set(o.i)).toBe(!model.has(o.i));
+            model.add(o.i);
+          } else if (o.k === 'clear') {
+            expect(b.clear(o.i)).toBe(model.delete(o.i));
+          } else if (o.k === 'has') {
+            expect(b.has(o.i)).toBe(model.has(o.i));
+          } else {
+            expect(b.firstClear(o.i)).toBe(modelFirstClear(model, capacity, o.i));
+          }
+          expect(b.count).toBe(model.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

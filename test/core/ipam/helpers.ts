@@ -144,6 +144,12 @@ export function invariantProblems(s: IpamState): string[] {
   for (const n of s.netList) {
     for (const l of n.leafList) {
       if (l.slots.count !== l.blockAt.size) problems.push(`leaf ${n.name}${l.group.path}: ${l.slots.count} used slots, ${l.blockAt.size} blocks`);
+      // The per-host slot lists (block placement reads them) follow the blocks.
+      const byHost = new Map<string, number[]>();
+      for (const [slot, b] of l.blockAt) byHost.set(b.value.host, [...(byHost.get(b.value.host) ?? []), slot]);
+      const want = [...byHost].map(([h, xs]) => `${h}:${xs.sort((a, b) => a - b).join(',')}`).sort();
+      const have = [...l.slotsByHost].map(([h, xs]) => `${h}:${xs.join(',')}`).sort();
+      if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`leaf ${n.name}${l.group.path}: host slots ${have.join(' ')}, blocks say ${want.join(' ')}`);
     }
   }
   return problems;
