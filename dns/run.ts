@@ -28,7 +28,6 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RomanaError } from '../src/core/errors.js';
-import { RomanaClient } from '../src/shared/api_client.js';
 import { closeGracefully, createJsonServer, Router, STREAMED } from '../src/shared/http_server.js';
 import { createLogger } from '../src/shared/log.js';
 import { Counter, Gauge, createHttpMetrics, renderMetrics } from '../src/shared/metrics.js';
@@ -40,7 +39,7 @@ import { QueryHandler, capYoungGeneration, startDnsServer } from './server.js';
 import type { KubeClusterSource } from './kube_source.js';
 import { loadSnapshotFile } from './snapshot.js';
 import { VipMergedSource } from './vip_merge.js';
-import { DaemonVipFeed } from './vip_source.js';
+import type { DaemonVipFeed } from './vip_source.js';
 
 const CONFIG_RELOAD_MS = 10_000;
 /** CoreDNS's kubernetes plugin waits 5 s for its first sync before serving anyway. */
@@ -103,8 +102,9 @@ export async function runDns(argv: string[]): Promise<number> {
   const kubeLists = new Counter({ name: 'romana_dns_kube_lists_total', help: 'Full lists per resource (first sync, 410 Gone relists, restarts)', labelNames: ['resource'] as const, registers: [metrics.registry] });
   const kube: KubeClusterSource | undefined = kc ? new (await import('./kube_source.js')).KubeClusterSource({ kc, endpointsApi: cfg.endpointsApi, log: log.child({ component: 'kube' }), onList: (resource) => kubeLists.inc({ resource }) }) : undefined;
   const base: ClusterSource = cfg.snapshot ? new StaticClusterSource(loadSnapshotFile(cfg.snapshot)) : kube!;
-  const client = cfg.daemon ? new RomanaClient({ baseUrl: cfg.daemon, ...(token ? { token } : {}), timeoutMs: 5000, connections: 2 }) : undefined;
-  const vipFeed = client ? new DaemonVipFeed({ client, log: log.child({ component: 'vips' }) }) : undefined;
+  // The daemon client (undici) is loaded only with --daemon, like the Kubernetes client.
+  const client = cfg.daemon ? new (await import('../src/shared/api_client.js')).RomanaClient({ baseUrl: cfg.daemon, ...(token ? { token } : {}), timeoutMs: 5000, connections: 2 }) : undefined;
+  const vipFeed: DaemonVipFeed | undefined = client ? new (await import('./vip_source.js')).DaemonVipFeed({ client, log: log.child({ component: 'vips' }) }) : undefined;
   const source: ClusterSource = vipFeed ? new VipMergedSource(base, vipFeed) : base;
 
   // Until the first state exists the zone holds dns-version only (and the DNS socket opens
