@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Scale, SimResult } from './sim/cluster.js';
+import { commit, machine } from './machine.js';
 import { logLogChart } from './sim/svg.js';
 import type { BenchSection, BenchSuite } from './types.js';
 
@@ -87,7 +88,7 @@ export const run: BenchSuite = async (opts) => {
     const keys = Object.keys(timing[0]!);
     const md = [
       '# Large-cluster simulator (bench/cluster.bench.ts)', '',
-      `Run ${new Date().toISOString()}, Node ${process.version}. Chart: [cluster.svg](cluster.svg).`, '',
+      `Run ${new Date().toISOString()}. Machine: ${machine()}. Node ${process.version}. Commit ${commit()}. Chart: [cluster.svg](cluster.svg).`, '',
       `| ${keys.join(' | ')} |`, `| ${keys.map(() => '---').join(' | ')} |`,
       ...timing.map((r) => `| ${keys.map((k) => (r as Record<string, string | number>)[k]).join(' | ')} |`), '',
       '## Routes, rules and configs per node', '',

@@ -5,10 +5,9 @@
  * a dated source. Suites run one after another: this machine has 2 cores and
  * parallel suites would measure each other.
  */
-import { execSync } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { commit, machine } from './machine.js';
 import type { BenchSection, BenchSuite } from './types.js';
 
 const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {};
@@ -25,21 +24,6 @@ function table(section: BenchSection): string {
   const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
   const out = [line(keys), line(keys.map(() => '---')), ...rows.map((r) => line(keys.map((k) => r[k] ?? '')))];
   return out.join('\n') + '\n';
-}
-
-function machine(): string {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
-}
-
-function commit(): string {
-  try {
-    const sha = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() ? '+dirty' : '';
-    return sha + dirty;
-  } catch {
-    return 'unknown';
-  }
 }
 
 export async function main(argv: string[]): Promise<number> {
