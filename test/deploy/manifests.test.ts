@@ -191,7 +191,10 @@ describe('deploy manifests', () => {
   it('has a Dockerfile on node:20 that installs production dependencies and links every bin', () => {
     const text = readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
     expect(text).toMatch(/^FROM node:20\S* AS build$/m);
-    expect(text).toMatch(/^FROM node:20\S*$/m);
+    expect(text).toMatch(/^FROM node:20\S* AS romana$/m);
+    // The kube-dns drop-in (seed "Romana DNS"): args-only containers run romana-dns; the default target stays the general image.
+    expect(text).toMatch(/^FROM romana AS romana-dns\nRUN ln -s \/usr\/local\/bin\/romana-dns \/kube-dns\nENTRYPOINT \["romana-dns"\]$/m);
+    expect(text.trimEnd().split('\n').pop()).toBe('FROM romana');
     expect(text).toContain('npm ci --omit=dev');
     expect(text).toContain('COPY --from=build /src/dist ./dist');
     expect(text).toContain('require("./package.json").bin');
