@@ -96,7 +96,8 @@ export function chooseAllocation(state: IpamState, req: AllocateRequest): Alloca
       resourceId: req.host,
     });
   }
-  const nets = state.networksForTenant(req.tenant);
+  const tenant = state.tenantEntry(req.tenant);
+  const nets = tenant.nets;
   if (nets.length === 0) {
     throw new RomanaError('NO_NETWORK_FOR_TENANT', `No network serves tenant "${req.tenant}": every network is restricted to other tenants`, {
       resourceType: 'tenant',
@@ -104,12 +105,15 @@ export function chooseAllocation(state: IpamState, req: AllocateRequest): Alloca
     });
   }
   let placed = 0;
+  // The owner's blocks by network order (HostOwners.byClass); none when the owner has no block on this host.
+  const cls = tenant.classOf(req.segment);
+  const owners = cls < 0 ? undefined : host.owners.byClass.get(cls);
   for (const net of nets) {
     const leaf = host.leafAt[net.order];
     if (!leaf) continue;
     placed++;
     // The owner's lowest block with a free address, else a new block in this network.
-    const b = IpamState.ownerIn(host.owners, req.tenant, req.segment, net.order)?.peek();
+    const b = owners?.[net.order]?.peek();
     if (b) return b;
     const slot = findSlotFor(leaf, req.host);
     if (slot >= 0) return new NewBlock(net, leaf, slot);
@@ -172,9 +176,8 @@ export function applyAllocation(state: IpamState, req: AllocateRequest, c: Block
     state.addBlockName(b, off, req.name, revision);
   }
   const v = b.value;
-  const ip = b.base + off;
   state.insertAddress(req.name, revision, b, off);
-  return { name: req.name, ip: formatIPv4(ip), network: v.network, block: v.cidr };
+  return { name: req.name, ip: b.ipText(off), network: v.network, block: v.cidr };
 }
 
 function addressRecord(req: AllocateRequest, ip: number, network: string, block: string): AddressRecord {
