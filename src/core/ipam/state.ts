@@ -1068,6 +1068,10 @@ export class IpamState {
 
   private ownerFor(host: string, tenant: string, segment: string, netOrder: number): OwnerIndex {
     const tree = this.hostOwners(host);
+    // Usually the owner exists (a new block for an owner with full ones): found by class id, as allocation does.
+    const cls = this.tenantEntry(tenant).classOf(segment);
+    const known = cls < 0 ? undefined : tree.byClass.get(cls)?.[netOrder];
+    if (known) return known;
     let bySegment = tree.get(tenant);
     if (!bySegment) tree.set(tenant, (bySegment = new Map()));
     let byNet = bySegment.get(segment);
