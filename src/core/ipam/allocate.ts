@@ -96,7 +96,8 @@ export function chooseAllocation(state: IpamState, req: AllocateRequest): Alloca
       resourceId: req.host,
     });
   }
-  const nets = state.networksForTenant(req.tenant);
+  const tenant = state.tenantEntry(req.tenant);
+  const nets = tenant.nets;
   if (nets.length === 0) {
     throw new RomanaError('NO_NETWORK_FOR_TENANT', `No network serves tenant "${req.tenant}": every network is restricted to other tenants`, {
       resourceType: 'tenant',
@@ -104,12 +105,15 @@ export function chooseAllocation(state: IpamState, req: AllocateRequest): Alloca
     });
   }
   let placed = 0;
+  // The owner's blocks by network order (HostOwners.byClass); none when the owner has no block on this host.
+  const cls = tenant.classOf(req.segment);
+  const owners = cls < 0 ? undefined : host.owners.byClass.get(cls);
   for (const net of nets) {
     const leaf = host.leafAt[net.order];
     if (!leaf) continue;
     placed++;
     // The owner's lowest block with a free address, else a new block in this network.
-    const b = IpamState.ownerIn(host.owners, req.tenant, req.segment, net.order)?.peek();
+    const b = owners?.[net.order]?.peek();
     if (b) return b;
     const slot = findSlotFor(leaf, req.host);
     if (slot >= 0) return new NewBlock(net, leaf, slot);
@@ -172,9 +176,8 @@ export function applyAllocation(state: IpamState, req: AllocateRequest, c: Block
     state.addBlockName(b, off, req.name, revision);
   }
   const v = b.value;
-  const ip = b.base + off;
   state.insertAddress(req.name, revision, b, off);
-  return { name: req.name, ip: formatIPv4(ip), network: v.network, block: v.cidr };
+  return { name: req.name, ip: b.ipText(off), network: v.network, block: v.cidr };
 }
 
 function addressRecord(req: AllocateRequest, ip: number, network: string, block: string): AddressRecord {
@@ -234,13 +237,14 @@ const NO_SLOTS: readonly number[] = [];
  *   3. else the lowest free slot.
  * Entirely reserved slots are skipped at every step. Deterministic: depends
  * on the state only. Cost, for the host's b blocks in the leaf (kept
- * sorted by LeafIndex.slotsByHost): per level one check per distinct
- * region; plus O(levels) for step 2.
+ * sorted by LeafIndex.slotsByHost): per level O(b), reading the buddy
+ * tree only for regions not full of the host's own blocks; plus O(levels)
+ * for step 2.
  */
 export function findSlotFor(leaf: LeafIndex, host: string): number {
   if (leaf.slotCount === 0) return -1;
-  // Sorted, so the host's blocks inside a region are counted by two binary
-  // searches instead of a scan (hosts with dozens of blocks made this the hot spot).
+  // Sorted, so the host's blocks inside each region of a level are counted
+  // in one pass over the list (hosts with dozens of blocks made this the hot spot).
   const mine = leaf.slotsByHost.get(host) ?? NO_SLOTS;
   // Levels ascending, each distinct region holding one of the host's blocks
   // once: the first level with a foreign-free region that has a free slot
@@ -249,15 +253,23 @@ export function findSlotFor(leaf: LeafIndex, host: string): number {
   // is foreign-free the search stops.
   for (let level = 1; level <= leaf.levels && mine.length > 0; level++) {
     const size = 2 ** level;
-    let prevStart = -1;
     let open = false;
     let best = -1;
-    for (const s of mine) {
-      const start = s - (s % size);
-      if (start === prevStart) continue; // sorted: same region as the previous block
-      prevStart = start;
+    for (let i = 0; i < mine.length; ) {
+      const start = mine[i]! - (mine[i]! % size);
+      // Sorted, and regions ascend: the host's blocks in this region are mine[i..j).
+      let j = i + 1;
+      while (j < mine.length && mine[j]! < start + size) j++;
+      const ours = j - i;
+      i = j;
+      // Full of the host's own blocks (the usual case low down, as its blocks
+      // sit together): no free slot and no other host's block, known without
+      // reading the buddy tree, whose entries are cache misses.
+      if (ours >= size) {
+        open = true;
+        continue;
+      }
       const used = leaf.usedIn(level, start);
-      const ours = lowerBound(mine, start + size) - lowerBound(mine, start);
       if (ours < used) continue; // another host's block is in this region
       open = true;
       if (used >= size) continue;
@@ -274,18 +286,6 @@ export function findSlotFor(leaf: LeafIndex, host: string): number {
     if (slot >= 0) return slot;
   }
   return findFreeSlot(leaf);
-}
-
-/** Index of the first element of sorted `xs` that is >= `x`. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Lowest offset of a block at `base` that is not reserved in `net`. */

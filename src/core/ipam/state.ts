@@ -25,7 +25,9 @@
  *                 have a free address, cleaned lazily, so allocation never
  *                 scans full blocks. Nested maps (no key strings built per
  *                 call); the host's entry holds its tree, so the planner
- *                 reaches it without another lookup by host name
+ *                 reaches it without another lookup by host name, and
+ *                 reads it by the (tenant, segment) pair's integer id
+ *                 (HostOwners.byClass, ids in TenantEntry)
  *   block.bits    per block: FreeBitmap of allocated-or-reserved offsets
  *   addressByName address name -> record and numeric IP (IP -> address
  *                 goes through leaf -> slot -> block, see addressAt); an
@@ -276,8 +278,47 @@ export class ReservationEntry implements StoredRecord<ReservationRecord> {
   ) {}
 }
 
-/** tenant -> segment -> owners of one host, indexed by network order */
-export type HostOwners = Map<string, Map<string, Array<OwnerIndex | undefined>>>;
+/**
+ * tenant -> segment -> owners of one host, indexed by network order; plus
+ * `byClass`, the same arrays keyed by the (tenant, segment) pair's integer
+ * id (IpamState.tenantEntry, TenantEntry.classOf). Allocation reads
+ * byClass: one lookup by a small integer in the host's map instead of two
+ * by string, in maps that are cold when hosts take turns (the tenant's ids
+ * live in one small map that every allocation of the tenant keeps warm).
+ */
+export class HostOwners extends Map<string, Map<string, Array<OwnerIndex | undefined>>> {
+  /** owner class id -> owners by network order (the arrays of the tree) */
+  readonly byClass = new Map<number, Array<OwnerIndex | undefined>>();
+}
+
+/**
+ * What allocation needs of a tenant, looked up once per request: the
+ * networks serving it (IpamState.networksForTenant) and the ids of its
+ * (tenant, segment) owner classes. Ids are assigned when an owner of the
+ * pair is first created and live as long as the state's indexes (load()
+ * starts over), so a pair no host has never gets one.
+ */
+export class TenantEntry {
+  /** segment -> owner class id; the empty segment (the usual one) is `emptyClass` instead */
+  private readonly classes = new Map<string, number>();
+  private emptyClass = -1;
+
+  constructor(readonly nets: NetIndex[]) {}
+
+  /** The class id of (this tenant, segment), -1 when it has none yet. */
+  classOf(segment: string): number {
+    return segment === '' ? this.emptyClass : (this.classes.get(segment) ?? -1);
+  }
+
+  /** The class id of (this tenant, segment), assigning `next` when it has none; returns the id. */
+  classFor(segment: string, next: number): number {
+    const have = this.classOf(segment);
+    if (have >= 0) return have;
+    if (segment === '') this.emptyClass = next;
+    else this.classes.set(segment, next);
+    return next;
+  }
+}
 
 export class NetIndex {
   readonly net: CarvedNetwork;
@@ -352,6 +393,12 @@ export class OwnerIndex {
   readonly netOrder: number;
   /** Min-heap by block base of blocks that had a free address when pushed; stale entries are dropped on peek. */
   private readonly heap: BlockIndex[] = [];
+  /**
+   * Always heap[0]. Allocation peeks once per address, at owners that are
+   * cold when hosts take turns; a field saves reading the array and its
+   * backing store (two cache misses) on the usual path.
+   */
+  private first: BlockIndex | undefined = undefined;
   /** Live blocks of this owner. */
   blockCount = 0;
 
@@ -375,16 +422,20 @@ export class OwnerIndex {
       i = p;
     }
     h[i] = b;
+    this.first = h[0];
   }
 
   /** Lowest-address live block with a free address, or undefined. */
   peek(): BlockIndex | undefined {
+    const first = this.first;
+    if (first !== undefined && first.live && first.free > 0) return first;
     const h = this.heap;
     while (h.length > 0) {
       const top = h[0]!;
       if (top.live && top.free > 0) return top;
       top.inHeap = false;
       const last = h.pop()!;
+      this.first = h[0];
       if (h.length === 0) break;
       // sift `last` down from the root
       let i = 0;
@@ -398,6 +449,7 @@ export class OwnerIndex {
         i = c;
       }
       h[i] = last;
+      this.first = h[0];
     }
     return undefined;
   }
@@ -434,6 +486,8 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
   ownsValue = false;
   /** offset -> revision of its address, for addresses allocated in place (see AddressIndex); null until the first. */
   addrRevs: number[] | null = null;
+  /** "a.b.c." of a block inside one /24, built on its first in-place allocation (see ipText). */
+  private ipPrefix: string | null = null;
 
   constructor(
     key: string,
@@ -460,6 +514,21 @@ export class BlockIndex implements StoredRecord<BlockRecord> {
 
   get free(): number {
     return this.size - this.count - this.reserved;
+  }
+
+  /**
+   * The dotted-quad text of address `off` of this block. A block of at most
+   * 256 addresses is aligned inside one /24, so its addresses share the text
+   * of the first three octets: one concatenation per allocation instead of
+   * formatting four octets (the in-place path returns this text every time).
+   */
+  ipText(off: number): string {
+    if (this.size > 256) return formatIPv4(this.base + off);
+    if (this.ipPrefix === null) {
+      const b = this.base;
+      this.ipPrefix = `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.`;
+    }
+    return this.ipPrefix + ((this.base & 255) + off);
   }
 
   /** True when the block occupies no slot: unknown network or group, wrong size, outside its group, or a duplicate. */
@@ -677,8 +746,10 @@ export class IpamState {
   private tombFloor = 0;
   /** Newest tombstone: a put above it needs no tombstone lookup (the common case: applying our own new commit). */
   private tombMax = 0;
-  /** tenant -> networks serving it (see networksForTenant) */
-  private tenantCache = new Map<string, NetIndex[]>();
+  /** tenant -> its networks and owner class ids (see networksForTenant, HostOwners) */
+  private tenantCache = new Map<string, TenantEntry>();
+  /** Next owner class id (TenantEntry.classFor). */
+  private nextOwnerClass = 0;
   /**
    * The block the last allocation plan wrote into: applying that plan finds
    * it without a lookup. Only a shortcut; putBlock checks it still stands.
@@ -712,6 +783,7 @@ export class IpamState {
     this.strayBlocks = new Set();
     this.reservations = new Map();
     this.tenantCache = new Map();
+    this.nextOwnerClass = 0;
     this.lastPlanned = undefined;
     // Reservations before blocks (blocks mark reserved offsets when indexed).
     const blocks: RecordEntry[] = [];
@@ -791,13 +863,18 @@ export class IpamState {
    * from its own CIDRs); a tenant named nowhere uses the unrestricted ones.
    */
   networksForTenant(tenant: string): NetIndex[] {
-    let nets = this.tenantCache.get(tenant);
-    if (!nets) {
+    return this.tenantEntry(tenant).nets;
+  }
+
+  /** The tenant's networks (networksForTenant) and owner class ids, in one lookup. */
+  tenantEntry(tenant: string): TenantEntry {
+    let t = this.tenantCache.get(tenant);
+    if (!t) {
       const named = this.netList.filter((n) => n.net.tenants?.includes(tenant));
-      nets = named.length > 0 ? named : this.netList.filter((n) => n.net.tenants === null);
-      this.tenantCache.set(tenant, nets);
+      t = new TenantEntry(named.length > 0 ? named : this.netList.filter((n) => n.net.tenants === null));
+      this.tenantCache.set(tenant, t);
     }
-    return nets;
+    return t;
   }
 
   // ---------- record application ----------
@@ -990,27 +1067,32 @@ export class IpamState {
   /** Indexes the address `name` (not held) at offset `off` of block `b`; its entry and record are built when first read. */
   insertAddress(name: string, revision: number, b: BlockIndex, off: number): void {
     if (revision > this.revision) this.revision = revision;
-    (b.addrRevs ??= [])[off] = revision;
+    // Sized for the block (up to 64) at once: growing from empty allocated twice the backing store a /29 needs.
+    (b.addrRevs ??= new Array<number>(Math.min(b.size, 64)))[off] = revision;
     this.addressByName.setInBlock(name, b);
   }
 
   private hostOwners(host: string): HostOwners {
     let t = this.ownerTrees.get(host);
-    if (!t) this.ownerTrees.set(host, (t = new Map()));
+    if (!t) this.ownerTrees.set(host, (t = new HostOwners()));
     return t;
-  }
-
-  /** The owner (host, tenant, segment) in the network of order `netOrder`, if it has blocks. */
-  static ownerIn(owners: HostOwners, tenant: string, segment: string, netOrder: number): OwnerIndex | undefined {
-    return owners.get(tenant)?.get(segment)?.[netOrder];
   }
 
   private ownerFor(host: string, tenant: string, segment: string, netOrder: number): OwnerIndex {
     const tree = this.hostOwners(host);
+    // Usually the owner exists (a new block for an owner with full ones): found by class id, as allocation does.
+    const cls = this.tenantEntry(tenant).classOf(segment);
+    const known = cls < 0 ? undefined : tree.byClass.get(cls)?.[netOrder];
+    if (known) return known;
     let bySegment = tree.get(tenant);
     if (!bySegment) tree.set(tenant, (bySegment = new Map()));
     let byNet = bySegment.get(segment);
-    if (!byNet) bySegment.set(segment, (byNet = []));
+    if (!byNet) {
+      bySegment.set(segment, (byNet = []));
+      const cls = this.tenantEntry(tenant).classFor(segment, this.nextOwnerClass);
+      if (cls === this.nextOwnerClass) this.nextOwnerClass++;
+      tree.byClass.set(cls, byNet);
+    }
     let o = byNet[netOrder];
     if (!o) byNet[netOrder] = o = new OwnerIndex(host, tenant, segment, netOrder);
     return o;
@@ -1022,7 +1104,10 @@ export class IpamState {
     const byNet = bySegment?.get(o.segment);
     if (!tree || !bySegment || !byNet || byNet[o.netOrder] !== o) return;
     byNet[o.netOrder] = undefined;
-    if (byNet.every((x) => x === undefined)) bySegment.delete(o.segment);
+    if (byNet.every((x) => x === undefined)) {
+      bySegment.delete(o.segment);
+      tree.byClass.delete(this.tenantEntry(o.tenant).classOf(o.segment));
+    }
     if (bySegment.size === 0) tree.delete(o.tenant);
     if (tree.size === 0 && !this.hosts.has(o.host)) this.ownerTrees.delete(o.host);
   }

@@ -180,6 +180,29 @@ describe('MemoryIpam in-place allocation', () => {
     expect(fast.state.address('x')!.value).toEqual({ schema: 1, name: 'x', ip: '10.1.0.0', network: 'restricted', block: '10.1.0.0/30', host: 'h1', tenant: 't2', segment: 's' });
   });
 
+  it('gives the planner\'s IP text in blocks of 256 addresses (one /24 prefix) and larger ones (formatted in full)', () => {
+    // Blocks up to 256 addresses build their IP text from a cached "a.b.c." prefix; larger ones cross octets.
+    const input: TopologyInput = {
+      networks: [
+        { name: 'c24', cidr: '10.3.0.0/23', block_mask: 24 },
+        { name: 'c23', cidr: '10.4.0.0/22', block_mask: 23 },
+      ],
+      topologies: [{ networks: ['c24', 'c23'], map: [{ groups: [] }] }],
+    };
+    const ips = (allocate: Allocator): string[] => {
+      const t = loadTopology(JSON.stringify(input));
+      const m = MemoryIpam.withTopology(t.input, t.carved);
+      m.addHost({ name: 'h0', ip: '192.168.0.1' });
+      m.reserve('c24', '10.3.0.0/31'); // the first block starts at offset 2
+      return Array.from({ length: 1300 }, (_, i) => allocate(m, { name: `p${i}`, host: 'h0', tenant: 't', segment: '' }));
+    };
+    const fast = ips(inPlace);
+    expect(fast).toEqual(ips(planned));
+    expect(fast.slice(253, 256)).toEqual(['10.3.0.255', '10.3.1.0', '10.3.1.1']);
+    expect(fast.slice(510, 512)).toEqual(['10.4.0.0', '10.4.0.1']);
+    expect(fast.slice(765, 767)).toEqual(['10.4.0.255', '10.4.1.0']);
+  });
+
   it('falls back to plan + commit when changes were applied to its state directly at newer revisions', () => {
     const run = (allocate: Allocator): unknown => {
       const m = fresh();

@@ -152,6 +152,20 @@ export function invariantProblems(s: IpamState): string[] {
       if (JSON.stringify(want) !== JSON.stringify(have)) problems.push(`leaf ${n.name}${l.group.path}: host slots ${have.join(' ')}, blocks say ${want.join(' ')}`);
     }
   }
+  // Allocation finds owners by class id (HostOwners.byClass): exactly the tree's arrays, under their pair's id.
+  for (const [host, tree] of s.ownerTrees) {
+    const want = new Map<number, unknown>();
+    for (const [tenant, bySeg] of tree) {
+      for (const [seg, byNet] of bySeg) {
+        const cls = s.tenantEntry(tenant).classOf(seg);
+        if (cls < 0 || want.has(cls)) problems.push(`owners of ${host}/${tenant}/${seg}: class id ${cls} missing or shared`);
+        want.set(cls, byNet);
+      }
+    }
+    if (want.size !== tree.byClass.size || [...want].some(([cls, byNet]) => tree.byClass.get(cls) !== byNet)) {
+      problems.push(`owners of ${host}: byClass does not mirror the tree`);
+    }
+  }
   return problems;
 }
 
