@@ -19,6 +19,7 @@ import { applyChanges, applyStoreEvent, MemoryIpam, planAllocate, type AllocateR
 import { loadTopology } from '../../../src/core/topology/index.js';
 import type { TopologyInput } from '../../../src/core/topology/types.js';
 import { invariantProblems, ipOf, rebuilt, snapshot } from './helpers.js';
+import { cidrOf, opArbitrary, rack, TENANTS, type Op } from './ops.js';
 
 /** Small groups of /30 blocks (so blocks fill and empty), two racks plus a catch-all, and a tenant-restricted network. */
 const TOPOLOGY: TopologyInput = {
@@ -40,37 +41,10 @@ const TOPOLOGY: TopologyInput = {
 };
 
 const HOSTS = ['h0', 'h1', 'h2', 'h3'];
-const TENANTS = ['t0', 't1', 't2'];
 /** Few names, so that re-allocations (idempotent or on another host) are frequent. */
 const NAMES = Array.from({ length: 24 }, (_, i) => `p${i}`);
 
-type Op =
-  | { k: 'addHost'; host: number; rack: string | null }
-  | { k: 'removeHost'; host: number }
-  | { k: 'labels'; host: number; rack: string | null }
-  | { k: 'allocate'; name: number; host: number; tenant: number; segment: number }
-  | { k: 'release'; pick: number; byIp: boolean }
-  | { k: 'reserve'; base: number; prefix: number }
-  | { k: 'unreserve'; base: number; prefix: number };
-
-const rack = fc.constantFrom('a', 'b', null);
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('addHost' as const), host: fc.nat(HOSTS.length - 1), rack }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('removeHost' as const), host: fc.nat(HOSTS.length - 1) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('labels' as const), host: fc.nat(HOSTS.length - 1), rack }) },
-  {
-    weight: 12,
-    arbitrary: fc.record({ k: fc.constant('allocate' as const), name: fc.nat(NAMES.length - 1), host: fc.nat(HOSTS.length - 1), tenant: fc.nat(TENANTS.length - 1), segment: fc.nat(1) }),
-  },
-  { weight: 5, arbitrary: fc.record({ k: fc.constant('release' as const), pick: fc.nat(), byIp: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('reserve' as const), base: fc.nat(63), prefix: fc.integer({ min: 29, max: 32 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('unreserve' as const), base: fc.nat(63), prefix: fc.integer({ min: 29, max: 32 }) }) },
-);
-
-function cidrOf(base: number, prefix: number): string {
-  const size = 2 ** (32 - prefix);
-  return `10.0.0.${base - (base % size)}/${prefix}`;
-}
+const opArb = opArbitrary({ hosts: HOSTS.length, names: NAMES.length, allocateWeight: 12, releaseWeight: 5, maxBase: 63, minPrefix: 29 });
 
 function fresh(): MemoryIpam {
   const t = loadTopology(JSON.stringify(TOPOLOGY));

@@ -31,6 +31,7 @@ import {
 import { loadTopology } from '../../../src/core/topology/index.js';
 import type { TopologyInput } from '../../../src/core/topology/types.js';
 import { invariantProblems, snapshot } from './helpers.js';
+import { cidrOf, opArbitrary, rack, TENANTS, type Op } from './ops.js';
 
 /** Two networks: racks a/b/any (+ padding) with /30 blocks (so blocks fill), and a small tenant-restricted network. */
 const TOPOLOGY: TopologyInput = {
@@ -52,37 +53,9 @@ const TOPOLOGY: TopologyInput = {
 };
 
 const HOSTS = ['h0', 'h1', 'h2', 'h3', 'h4'];
-const TENANTS = ['t0', 't1', 't2'];
 const NAMES = Array.from({ length: 48 }, (_, i) => `p${i}`);
 
-type Op =
-  | { k: 'addHost'; host: number; rack: string | null }
-  | { k: 'removeHost'; host: number }
-  | { k: 'labels'; host: number; rack: string | null }
-  | { k: 'allocate'; name: number; host: number; tenant: number; segment: number }
-  /** Releases the pick-th live address (mod their number), or an unknown name when none is live. */
-  | { k: 'release'; pick: number; byIp: boolean }
-  | { k: 'reserve'; base: number; prefix: number }
-  | { k: 'unreserve'; base: number; prefix: number };
-
-const rack = fc.constantFrom('a', 'b', null);
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('addHost' as const), host: fc.nat(HOSTS.length - 1), rack }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('removeHost' as const), host: fc.nat(HOSTS.length - 1) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('labels' as const), host: fc.nat(HOSTS.length - 1), rack }) },
-  {
-    weight: 10,
-    arbitrary: fc.record({ k: fc.constant('allocate' as const), name: fc.nat(NAMES.length - 1), host: fc.nat(HOSTS.length - 1), tenant: fc.nat(TENANTS.length - 1), segment: fc.nat(1) }),
-  },
-  { weight: 6, arbitrary: fc.record({ k: fc.constant('release' as const), pick: fc.nat(), byIp: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('reserve' as const), base: fc.nat(127), prefix: fc.integer({ min: 28, max: 32 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('unreserve' as const), base: fc.nat(127), prefix: fc.integer({ min: 28, max: 32 }) }) },
-);
-
-function cidrOf(base: number, prefix: number): string {
-  const size = 2 ** (32 - prefix);
-  return `10.0.0.${base - (base % size)}/${prefix}`;
-}
+const opArb = opArbitrary({ hosts: HOSTS.length, names: NAMES.length, allocateWeight: 10, releaseWeight: 6, maxBase: 127, minPrefix: 28 });
 
 /** Plans one operation; its outcome as text (for replay comparison) and the changes to commit. */
 function plan(m: MemoryIpam, op: Op): { outcome: string; changes: Change[] } {
