@@ -17,13 +17,13 @@
  * a host namespace the way a runtime does (CNI_* environment, config on
  * stdin), for the CNI and lab tests.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './paths.js';
-import { waitFor } from './poll.js';
+import { watchLines, type LineChild } from './child_lines.js';
 
 const execFileP = promisify(execFile);
 
@@ -63,20 +63,8 @@ export async function run(file: string, args: readonly string[], opts: { input?:
   });
 }
 
-export interface NsProcess {
-  proc: ChildProcess;
-  pid: number;
+export interface NsProcess extends LineChild {
   ns: string;
-  lines: string[];
-  stderr(): string;
-  exited: Promise<number | string>;
-  exitCode(): number | string | undefined;
-  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Writes a line to the process's stdin. */
-  send(line: string): void;
-  /** Calls `fn` with every stdout line from now on. */
-  onLine(fn: (line: string) => void): void;
-  kill(signal?: NodeJS.Signals): void;
 }
 
 const labs = new Set<NetnsLab>();
@@ -144,66 +132,9 @@ export class NetnsLab {
   /** A long-running process inside NS, killed by PID at cleanup. */
   spawn(ns: string, file: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): NsProcess {
     const proc = spawn('ip', ['netns', 'exec', ns, file, ...args], { env: opts.env ?? process.env, cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-    proc.stdin!.on('error', () => undefined); // EPIPE after the process died: its exit code tells the story
-    const lines: string[] = [];
-    const listeners: Array<(line: string) => void> = [];
-    let partial = '';
-    let err = '';
-    let code: number | string | undefined;
-    proc.stdout!.on('data', (d: Buffer) => {
-      const parts = (partial + d.toString()).split('\n');
-      partial = parts.pop()!;
-      lines.push(...parts);
-      for (const l of parts) for (const fn of listeners) fn(l);
-    });
-    proc.stderr!.on('data', (d: Buffer) => {
-      err = (err + d.toString()).slice(-65536);
-    });
-    const exited = new Promise<number | string>((resolve) =>
-      proc.once('exit', (c, sig) => {
-        code = c ?? sig ?? 'unknown';
-        if (partial) lines.push(partial);
-        partial = '';
-        resolve(code);
-      }),
-    );
-    const p: NsProcess = {
-      proc,
-      pid: proc.pid!,
-      ns,
-      lines,
-      stderr: () => err,
-      exited,
-      exitCode: () => code,
-      waitForLine: (re, timeoutMs = 15_000) =>
-        waitFor(
-          `a line matching ${re} from ${file} in ${ns}`,
-          () => {
-            const hit = lines.find((l) => re.test(l));
-            if (hit) return hit;
-            if (code !== undefined) throw new Error(`${file} in ${ns} exited (${code}) before printing ${re}: ${err.slice(-2000)}`);
-            return undefined;
-          },
-          { timeoutMs, intervalMs: 10 },
-        ),
-      send: (line) => {
-        proc.stdin!.write(`${line}\n`);
-      },
-      onLine: (fn) => {
-        listeners.push(fn);
-      },
-      kill: (signal = 'SIGKILL') => {
-        if (code === undefined) {
-          try {
-            process.kill(proc.pid!, signal);
-          } catch {
-            // already gone
-          }
-        }
-      },
-    };
+    const p: NsProcess = { ...watchLines(proc, `${file} in ${ns}`), ns };
     this.procs.add(p);
-    void exited.then(() => this.procs.delete(p));
+    void p.exited.then(() => this.procs.delete(p));
     return p;
   }
 

@@ -21,7 +21,7 @@ describe('forwardsWhole', () => {
         const base = ((BASE + off) & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0;
         expect(forwardsWhole(table, base, prefix, hop)).toBe(brute(table, base, prefix, hop));
       }),
-      { numRuns: 3000 },
+      { numRuns: 20000 },
     );
   });
 
@@ -31,5 +31,8 @@ describe('forwardsWhole', () => {
     expect(forwardsWhole(t.slice(0, 3), BASE, 29, 1)).toBe(false);
     expect(forwardsWhole(Uint32Array.from([BASE, 24, 1, BASE + 4, 32, 2]), BASE, 29, 1)).toBe(false);
     expect(forwardsWhole(new Uint32Array(0), BASE, 29, 1)).toBe(false);
+    // A later duplicate wins; a wrong inside entry shadowed by right ones still forwards right.
+    expect(forwardsWhole(Uint32Array.from([BASE + 64, 27, 0, BASE, 24, 1, BASE + 64, 27, 1]), BASE, 24, 1)).toBe(true);
+    expect(forwardsWhole(Uint32Array.from([BASE, 24, 1, BASE, 25, 2, BASE, 26, 1, BASE + 64, 26, 1]), BASE, 24, 1)).toBe(true);
   });
 });

@@ -170,7 +170,8 @@ export function remoteHostAddresses(blocks: Iterable<BlockLike>, hosts: Readonly
 export function forwardsWhole(table: Uint32Array, base: number, prefix: number, hop: number): boolean {
   let coverLen = -1;
   let coverHop = -1;
-  const inside: Array<[number, number]> = [];
+  // Entries inside the range by (base, length): a later duplicate replaces an earlier one, as in LPM here.
+  const inside = new Map<number, { len: number; hop: number }>();
   for (let i = 0; i + 2 < table.length; i += 3) {
     const len = table[i + 1]!;
     const eBase = (table[i]! & prefixMask(len)) >>> 0;
@@ -181,18 +182,25 @@ export function forwardsWhole(table: Uint32Array, base: number, prefix: number, 
         coverHop = table[i + 2]!;
       }
     } else if (((eBase ^ base) & prefixMask(prefix)) >>> 0 === 0) {
-      if (table[i + 2]! !== hop) return false; // part of the range goes elsewhere
-      inside.push([eBase, eBase + 2 ** (32 - len)]);
+      inside.set(eBase * 33 + len, { len, hop: table[i + 2]! });
     }
   }
-  if (coverLen >= 0 && coverHop === hop) return true;
-  // No (right) covering entry: the entries inside must tile the range.
-  inside.sort((a, b) => a[0] - b[0]);
-  let next = base >>> 0;
-  const end = next + 2 ** (32 - prefix);
-  for (const [lo, hi] of inside) {
-    if (lo > next) return false;
-    next = Math.max(next, hi);
+  if (inside.size === 0) return coverLen >= 0 && coverHop === hop;
+  // Cut the range at every inside entry's edges; each piece is wholly inside or outside each
+  // entry, so its next hop is the longest entry holding its first address, else the cover's.
+  const entries = [...inside].map(([key, e]) => {
+    const lo = (key - e.len) / 33;
+    return { lo, hi: lo + 2 ** (32 - e.len), len: e.len, hop: e.hop };
+  });
+  const start = base >>> 0;
+  const end = start + 2 ** (32 - prefix);
+  const cuts = [...new Set([start, end, ...entries.flatMap((e) => [e.lo, e.hi])])].sort((a, b) => a - b);
+  for (let c = 0; c + 1 < cuts.length; c++) {
+    const at = cuts[c]!;
+    let best: { len: number; hop: number } | undefined;
+    for (const e of entries) if (e.lo <= at && at < e.hi && (!best || e.len > best.len)) best = e;
+    const got = best ? best.hop : coverLen >= 0 ? coverHop : -1;
+    if (got !== hop) return false;
   }
-  return next >= end;
+  return true;
 }
