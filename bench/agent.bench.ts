@@ -37,6 +37,7 @@ import { renderNodeFirewall } from '../src/core/firewall/index.js';
 import { closeKernelPool } from '../src/kernels/pool.js';
 import { silentLogger } from '../src/shared/log.js';
 import type { BenchOptions, BenchSection, BenchSuite } from './types.js';
+import { median } from './measure.js';
 
 const NAMESPACES = 50;
 const APPS = 20;
@@ -96,11 +97,6 @@ function records(pods: number, policies: number, nodes: number): Array<{ key: st
   for (let p = 0; p < pods; p++) out.push(endpoint(p, nodes));
   for (let i = 0; i < policies; i++) out.push(netpol(i, 8080));
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const f1 = (v: number): string => v.toFixed(1);

@@ -28,21 +28,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FirewallCluster, renderNodeFirewall, type ClusterView, type DesiredFirewall, type PodInfo } from '../src/core/firewall/index.js';
 import type { BenchOptions, BenchSection, BenchSuite } from './types.js';
+import { cpuMs, median } from './measure.js';
 
 const NAMESPACES = 50;
 const APPS = 20;
-
-function cpuMs(f: () => void): number {
-  const t0 = process.cpuUsage();
-  f();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function policy(i: number, variant = 0): Record<string, unknown> {
   const ns = `ns-${i % NAMESPACES}`;

@@ -20,6 +20,7 @@ import type { TopologyInput } from '../src/core/topology/types.js';
 import { applyChanges, IpamState, MemoryIpam, planAllocate, planRelease } from '../src/core/ipam/index.js';
 import type { AllocateRequest } from '../src/core/ipam/types.js';
 import type { BenchOptions, BenchSection, BenchSuite } from './types.js';
+import { cpuMs, median } from './measure.js';
 
 const NAMESPACES = ['default', 'kube-system', 'monitoring', 'app', 'db'];
 
@@ -36,18 +37,6 @@ function hostName(i: number): string {
 
 function hostIp(i: number): string {
   return `172.16.${i >> 8}.${i & 255}`;
-}
-
-function cpuMs(f: () => void): number {
-  const t0 = process.cpuUsage();
-  f();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function ipamWithHosts(hosts: number): MemoryIpam {

@@ -32,14 +32,10 @@ import { MemoryIpam, type IpamState } from '../src/core/ipam/index.js';
 import { aggregate, closeKernelPool } from '../src/kernels/pool.js';
 import type { TopologyInput } from '../src/core/topology/types.js';
 import type { BenchOptions, BenchSection } from './types.js';
+import { median } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TEMPLATE = readFileSync(path.join(ROOT, 'deploy/publisher/examples/bird2/publisher-ospf.conf'), 'utf8');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const ms = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
 

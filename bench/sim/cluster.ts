@@ -41,6 +41,7 @@ import { FirewallCluster, type ClusterView, type DesiredFirewall, type FirewallD
 import { MemoryIpam, type BlockIndex, type IpamState } from '../../src/core/ipam/index.js';
 import { blockKey } from '../../src/core/ipam/keys.js';
 import { forwardsWhole } from '../../src/core/agent/routes.js';
+import { median } from '../measure.js';
 import { loadTopology } from '../../src/core/topology/index.js';
 import { DONT_CARE, type Kernels } from '../../src/kernels/types.js';
 import { loadKernels } from '../../src/kernels/wasm.js';
@@ -369,8 +370,8 @@ export async function simulate(s: Scale): Promise<SimResult> {
   tablesRecomputed = 0;
   const incs = [2, 3, 4, 5, 6].map((i) => runIncremental(`inc-${i}`));
   const incTablesRecomputed = tablesRecomputed;
-  const tInc = incs.map((x) => x.ms).sort((a, b) => a - b)[2]!;
-  const fwInc = incs.map((x) => x.fwMs).sort((a, b) => a - b)[2]!;
+  const tInc = median(incs.map((x) => x.ms));
+  const fwInc = median(incs.map((x) => x.fwMs));
   // A pod of ns-1/app-1 on node 0 (whose pods are app-0): it joins the app-1
   // set of ns-1 and the namespaceSelector set of ns-1's team (30,000 members,
   // held by most nodes), and brings the policies selecting app-1 to node 0.
