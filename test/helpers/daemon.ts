@@ -24,6 +24,36 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/**
+ * Collects a child's JSON log lines (pino, on stderr for our binaries) into
+ * `logs` — a line that is not JSON becomes {level: 'raw', msg} — keeping the
+ * last 64 KiB of raw text for error messages; `onLog` sees each line as it
+ * arrives.
+ */
+export function collectLogs(stream: NodeJS.ReadableStream, onLog?: (line: LogLine) => void): { logs: LogLine[]; text(): string } {
+  const logs: LogLine[] = [];
+  let text = '';
+  let partial = '';
+  stream.on('data', (d: Buffer) => {
+    const chunk = d.toString();
+    text = (text + chunk).slice(-65536);
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const l of parts) {
+      if (l.trim() === '') continue;
+      let obj: LogLine;
+      try {
+        obj = JSON.parse(l) as LogLine;
+      } catch {
+        obj = { level: 'raw', msg: l };
+      }
+      logs.push(obj);
+      onLog?.(obj);
+    }
+  });
+  return { logs, text: () => text };
+}
+
 export interface DaemonProcess {
   proc: ChildProcess;
   pid: number;
@@ -69,32 +99,15 @@ export function spawnDaemon(args: string[], opts: { cwd?: string; env?: NodeJS.P
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: LogLine[] = [];
-  let err = '';
   let out = '';
-  let partial = '';
   let code: number | string | undefined;
   let baseUrl: string | undefined;
   proc.stdout!.on('data', (d: Buffer) => {
     out = (out + d.toString()).slice(-65536);
   });
-  proc.stderr!.on('data', (d: Buffer) => {
-    const text = d.toString();
-    err = (err + text).slice(-65536);
-    const parts = (partial + text).split('\n');
-    partial = parts.pop()!;
-    for (const l of parts) {
-      if (l.trim() === '') continue;
-      let obj: LogLine;
-      try {
-        obj = JSON.parse(l) as LogLine;
-      } catch {
-        obj = { level: 'raw', msg: l };
-      }
-      logs.push(obj);
-      if (baseUrl === undefined && typeof obj.msg === 'string' && obj.msg.startsWith('listening on ') && typeof obj.url === 'string') {
-        baseUrl = obj.url.replace('0.0.0.0', '127.0.0.1');
-      }
+  const { logs, text: stderrText } = collectLogs(proc.stderr!, (obj) => {
+    if (baseUrl === undefined && typeof obj.msg === 'string' && obj.msg.startsWith('listening on ') && typeof obj.url === 'string') {
+      baseUrl = obj.url.replace('0.0.0.0', '127.0.0.1');
     }
   });
   const exited = new Promise<number | string>((resolve) =>
@@ -107,7 +120,7 @@ export function spawnDaemon(args: string[], opts: { cwd?: string; env?: NodeJS.P
     proc,
     pid: proc.pid!,
     logs,
-    stderr: () => err,
+    stderr: stderrText,
     stdout: () => out,
     exited,
     exitCode: () => code,
@@ -116,7 +129,7 @@ export function spawnDaemon(args: string[], opts: { cwd?: string; env?: NodeJS.P
         `daemon ${proc.pid} to listen`,
         () => {
           if (baseUrl) return baseUrl;
-          if (code !== undefined) throw new Error(`daemon ${proc.pid} exited (${code}) before listening: ${err}`);
+          if (code !== undefined) throw new Error(`daemon ${proc.pid} exited (${code}) before listening: ${stderrText()}`);
           return undefined;
         },
         { timeoutMs, intervalMs: 10 },

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO, type LogLine } from '../helpers/daemon.js';
+import { collectLogs, REPO, type LogLine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/poll.js';
 
 export const LISTENER_MAIN = path.join(REPO, 'dist/src/listener/main.js');
@@ -25,36 +25,21 @@ const started = new Set<ListenerProcess>();
 
 export function spawnListener(args: string[]): ListenerProcess {
   const proc = spawn(process.execPath, [LISTENER_MAIN, '--health-port', '0', '--health-host', '127.0.0.1', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: LogLine[] = [];
-  let err = '';
-  let partial = '';
   let code: number | string | undefined;
-  proc.stderr!.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-65536);
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    for (const l of parts) {
-      if (!l.trim()) continue;
-      try {
-        logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        logs.push({ level: 'raw', msg: l });
-      }
-    }
-  });
+  const { logs, text: stderrText } = collectLogs(proc.stderr!);
   proc.stdout!.resume();
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (c, s) => resolve((code = c ?? s ?? 'unknown'))));
   const waitLog = (pred: (l: LogLine) => boolean, what: string, timeoutMs = 15_000): Promise<LogLine> =>
     waitFor(what, () => {
       const hit = logs.find(pred);
       if (hit) return hit;
-      if (code !== undefined) throw new Error(`listener exited (${code}): ${err}`);
+      if (code !== undefined) throw new Error(`listener exited (${code}): ${stderrText()}`);
       return undefined;
     }, { timeoutMs });
   const p: ListenerProcess = {
     proc,
     logs,
-    stderr: () => err,
+    stderr: stderrText,
     url: async () => String((await waitLog((l) => l.msg.startsWith('listening on '), 'listener to listen')).url),
     waitLog,
     exited,

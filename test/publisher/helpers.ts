@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { REPO, type LogLine } from '../helpers/daemon.js';
+import { collectLogs, REPO, type LogLine } from '../helpers/daemon.js';
 import type { NetnsLab } from '../helpers/netns.js';
 import { waitFor } from '../helpers/poll.js';
 
@@ -34,25 +34,9 @@ const started = new Set<PublisherProcess>();
 export function spawnPublisher(args: string[], env: NodeJS.ProcessEnv = {}): PublisherProcess {
   if (!existsSync(PUBLISHER_MAIN)) throw new Error(`${PUBLISHER_MAIN} is missing: run "npx tsc -p tsconfig.json" (npm test builds it)`);
   const proc = spawn(process.execPath, [PUBLISHER_MAIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: LogLine[] = [];
-  let err = '';
-  let partial = '';
   let code: number | string | undefined;
   proc.stdout!.resume();
-  proc.stderr!.on('data', (d: Buffer) => {
-    const text = d.toString();
-    err = (err + text).slice(-65536);
-    const parts = (partial + text).split('\n');
-    partial = parts.pop()!;
-    for (const l of parts) {
-      if (l.trim() === '') continue;
-      try {
-        logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        logs.push({ level: 'raw', msg: l });
-      }
-    }
-  });
+  const { logs, text: stderrText } = collectLogs(proc.stderr!);
   const exited = new Promise<number | string>((resolve) =>
     proc.once('exit', (c, sig) => {
       code = c ?? sig ?? 'unknown';
@@ -63,7 +47,7 @@ export function spawnPublisher(args: string[], env: NodeJS.ProcessEnv = {}): Pub
     proc,
     pid: proc.pid!,
     logs,
-    stderr: () => err,
+    stderr: stderrText,
     exited,
     healthUrl: (timeoutMs = 20_000) =>
       waitFor(
@@ -71,7 +55,7 @@ export function spawnPublisher(args: string[], env: NodeJS.ProcessEnv = {}): Pub
         () => {
           const line = logs.find((l) => typeof l.health === 'string');
           if (line) return line.health as string;
-          if (code !== undefined) throw new Error(`publisher exited (${code}): ${err}`);
+          if (code !== undefined) throw new Error(`publisher exited (${code}): ${stderrText()}`);
           return undefined;
         },
         { timeoutMs, intervalMs: 10 },
